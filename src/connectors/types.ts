@@ -1,0 +1,104 @@
+import type { Logger } from 'winston';
+
+/** One file of an outbox package, as listed in its manifest.json. */
+export interface PackageFile {
+  /** File name inside the package directory (no path). */
+  name: string;
+  /** Size in bytes. */
+  bytes: number;
+  /** Hex SHA-256 of the content. */
+  sha256: string;
+  /** Rendering format: csv, parquet, json, xlsx. */
+  format: string;
+  /** Rows in the file. */
+  rows: number;
+}
+
+/** What `build` leaves in <home>/outbox/<partner>/<report>/<period>/manifest.json. */
+export interface PackageManifest {
+  partner: string;
+  report: string;
+  /** YYYY-MM-DD for daily reports, YYYY-MM for monthly ones. */
+  period: string;
+  rows: number;
+  files: PackageFile[];
+  columns: { name: string; type: string }[];
+  /** Report-specific figures for notifications and gates (units, revenue, suppressed cells...). */
+  summary: Record<string, number | string | null>;
+  generated_at: string;
+  tool_version: string;
+}
+
+/** An outbox package ready to deliver. */
+export interface OutboxPackage {
+  /** Absolute path of the package directory. */
+  dir: string;
+  manifest: PackageManifest;
+}
+
+/** One row of `test-connection`: a single check against a destination. */
+export interface CheckResult {
+  /** Short name of the check: dns, tcp, tls, host-key, auth, permission, ... */
+  check: string;
+  ok: boolean;
+  /** Milliseconds it took. */
+  ms: number;
+  /** The precise cause when it failed, or a short detail when it passed. */
+  detail: string;
+  /** What to do about a failure. */
+  hint?: string;
+  /** Exit code this failure maps to (69 unreachable, 77 permission/auth, 78 configuration). */
+  exitCode?: number;
+}
+
+/** What a delivery did, for the run record, the ledger and the notification. */
+export interface DeliveryReceipt {
+  destination: string;
+  type: string;
+  /** Where the files landed, human-readable (sftp://host/path, https://..., a directory). */
+  location: string;
+  files: { name: string; bytes: number; sha256: string }[];
+  bytes: number;
+  /** Attempts beyond the first, summed over the operations of this delivery. */
+  retries: number;
+}
+
+/** A message for the partner (after an update) or the data team (on failure). */
+export interface Notification {
+  kind: 'update' | 'alert' | 'reminder' | 'recovery';
+  to: string[];
+  subject: string;
+  text: string;
+  html: string;
+  attachments?: { filename: string; path: string }[];
+}
+
+/** Everything a connector gets from the runner besides its own options. */
+export interface ConnectorContext {
+  partner: string;
+  home: string;
+  logger: Logger;
+  /** Resolves a secret by name for this partner (keychain, then the fallbacks). */
+  secret: (name: string) => Promise<string>;
+  /** Aborted on SIGINT/SIGTERM: stop between operations and clean temporary files. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The one contract every destination implements (sftp, api, email, local).
+ * Connectors classify errors where they enter our code: TransientError (retried by the
+ * runner) or TerminalError (not retried), both from src/errors.ts.
+ */
+export interface Connector {
+  readonly name: string;
+  readonly type: string;
+  /** Verifies reachability, identity and permission without touching the partner's data. */
+  check(): Promise<CheckResult[]>;
+  /** Sends a package idempotently: sending the same package twice leaves one copy. */
+  deliver(pkg: OutboxPackage): Promise<DeliveryReceipt>;
+  /** Sends a notification (only connectors that can: email, local). */
+  notify?(message: Notification): Promise<DeliveryReceipt>;
+  close(): Promise<void>;
+}
+
+export type ConnectorFactory<O> = (options: O, context: ConnectorContext) => Connector;
