@@ -24,10 +24,12 @@ export class DuckSession {
     const instance = await DuckDBInstance.create(':memory:', {
       threads: String(options.threads ?? availableParallelism()),
       memory_limit: options.memoryLimit ?? '1536MB',
-      TimeZone: 'America/Sao_Paulo',
       ...(options.tempDirectory ? { temp_directory: options.tempDirectory } : {}),
     });
     const connection = await instance.connect();
+    // Set on the connection, not in the instance config: at instance creation the
+    // bundled ICU extension is not loaded yet and DuckDB would try to download it.
+    await connection.run(`SET TimeZone = 'America/Sao_Paulo'`);
     return new DuckSession(instance, connection);
   }
 
