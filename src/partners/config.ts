@@ -78,6 +78,13 @@ export const partnerConfigSchema = z
         monthly: z.string().default('0 7 1 * *'),
       })
       .default({ daily: '30 6 * * *', monthly: '0 7 1 * *' }),
+    /** OpenLineage: events always go to <home>/_meta/lineage/events.jsonl; also POSTed here when set (else $DATAPROD_LINEAGE_URL). */
+    lineage: z
+      .object({
+        /** e.g. http://marquez.internal:5000/api/v1/lineage */
+        endpoint: z.string().url().optional(),
+      })
+      .optional(),
   })
   .superRefine((config, ctx) => {
     const seen = new Set<string>();
