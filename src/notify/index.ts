@@ -1,0 +1,4 @@
+/** E-mail builders: the partner's update message and the data team's alerts. */
+export { buildUpdateEmail, type UpdateEmailInput } from './update-email.js';
+export { buildAlertEmail, type AlertCheck, type AlertEmailInput } from './alert-email.js';
+export { escapeHtml, formatBytes, formatInteger, formatMoney } from './format.js';
