@@ -8,6 +8,7 @@ import { silentLogger } from '../log.js';
 import { startApiSandbox, type ApiSandbox } from '../sandbox/api-server.js';
 import { writeTestPackage } from '../sandbox/test-package.js';
 import { API_CONNECTOR, createApiConnector } from './api.js';
+import { describeConnectorContract } from './contract.js';
 import { apiOptions, type ApiOptions } from './options.js';
 import type { ConnectorContext } from './types.js';
 
@@ -49,6 +50,25 @@ async function everyFile(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
 }
+
+// The shared contract, with the files sent as uploads (rows are not files, so `send: files`).
+describeConnectorContract('api (send: files)', async ({ home, fault }) => {
+  const root = sandboxDir(home, 'api');
+  const api = await startApiSandbox({ root, username: USER, password: PASSWORD });
+  if (fault) api.faults.failNext(fault.times, { status: fault.kind === 'transient' ? 503 : 400 });
+  const connector = createApiConnector(options(api.url, { send: ['files'], retry: { max_attempts: 4, base_delay_ms: 1, max_delay_ms: 5 } }), context(home));
+  const deliveredDir = (report: string, period: string) => join(root, 'files', report, period);
+  return {
+    connector,
+    listDelivered: (pkg) => readdir(deliveredDir(pkg.manifest.report, pkg.manifest.period)).catch(() => []),
+    readDelivered: (pkg, name) => readFile(join(deliveredDir(pkg.manifest.report, pkg.manifest.period), name)),
+    faultsFired: () => api.faults.requests.filter((request) => request.status === 503 || request.status === 400).length,
+    close: async () => {
+      await connector.close();
+      await api.close();
+    },
+  };
+});
 
 describe('api connector against the sandbox partner API', () => {
   let home: string;
