@@ -1,0 +1,83 @@
+import { join } from 'node:path';
+import type { OutboxPackage, PackageFile, PackageManifest } from '../connectors/types.js';
+import { InternalError } from '../errors.js';
+import { replaceDirAtomic } from '../lake/atomic.js';
+import { sqlString, type DuckSession } from '../lake/duckdb.js';
+import { renderCsv, validateCsvOptions } from './csv.js';
+import { renderJson } from './json.js';
+import { hashFile, writeManifestAndSums } from './manifest.js';
+import { renderParquet } from './parquet.js';
+import { readToolVersion } from './tool-version.js';
+import { formatExtension, type CsvOptions, type RenderColumn, type RenderFormat } from './types.js';
+import { renderXlsx } from './xlsx.js';
+
+export type { CsvOptions, RenderColumn, RenderFormat } from './types.js';
+export { hashFile, parseSha256Sums, MANIFEST, SHA256SUMS } from './manifest.js';
+export { readToolVersion } from './tool-version.js';
+
+export interface RenderPackageOptions {
+  duck: DuckSession;
+  /** Gold Parquet file to render (columns in contract order). */
+  source: string;
+  /** Final outbox directory; it is replaced as a whole (a re-build leaves no stale file). */
+  dir: string;
+  partner: string;
+  report: string;
+  /** YYYY-MM-DD or YYYY-MM. */
+  period: string;
+  formats: readonly RenderFormat[];
+  columns: readonly RenderColumn[];
+  csv: CsvOptions;
+  /** Report figures for the manifest (units, revenue, merged and suppressed cells...). */
+  summary: Record<string, number | string | null>;
+  /** The clock for generated_at. */
+  now: Date;
+}
+
+/** `<partner>_<report>_<period>.<ext>`: the name a partner sees. */
+export function packageFileName(partner: string, report: string, period: string, format: RenderFormat): string {
+  return `${partner}_${report}_${period}.${formatExtension[format]}`;
+}
+
+/**
+ * Renders one outbox package: a file per format, then manifest.json (files with bytes,
+ * SHA-256, format and rows; columns and types; period; summary; generated_at; tool
+ * version), then SHA256SUMS. Built in a temporary sibling directory and renamed into
+ * place, so a reader (or a delivery) never sees half a package.
+ */
+export async function renderPackage(options: RenderPackageOptions): Promise<OutboxPackage> {
+  validateCsvOptions(options.csv);
+  const formats = [...new Set(options.formats)];
+  const [{ rows: sourceRows }] = (await options.duck.all<{ rows: bigint }>(`SELECT count(*) AS rows FROM read_parquet(${sqlString(options.source)})`)) as [{ rows: bigint }];
+  const rows = Number(sourceRows);
+  const manifest = await replaceDirAtomic(options.dir, async (tmp) => {
+    const files: PackageFile[] = [];
+    for (const format of formats) {
+      const name = packageFileName(options.partner, options.report, options.period, format);
+      const target = join(tmp, name);
+      const input = { duck: options.duck, source: options.source, target, columns: options.columns, title: options.report };
+      if (format === 'csv') await renderCsv(input, options.csv);
+      else if (format === 'parquet') await renderParquet(input);
+      else if (format === 'json') await renderJson(input);
+      else if (format === 'xlsx') {
+        const written = await renderXlsx(input);
+        if (written !== rows) throw new InternalError(`${name}: wrote ${written} rows, gold has ${rows}`);
+      } else throw new InternalError(`unknown format ${String(format)}`);
+      files.push({ name, ...(await hashFile(target)), format, rows });
+    }
+    const manifest: PackageManifest = {
+      partner: options.partner,
+      report: options.report,
+      period: options.period,
+      rows,
+      files,
+      columns: options.columns.map((column) => ({ name: column.name, type: column.type })),
+      summary: options.summary,
+      generated_at: options.now.toISOString(),
+      tool_version: readToolVersion(),
+    };
+    await writeManifestAndSums(tmp, manifest);
+    return manifest;
+  });
+  return { dir: options.dir, manifest };
+}

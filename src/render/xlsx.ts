@@ -1,0 +1,65 @@
+import { sqlIdentifier, sqlString } from '../lake/duckdb.js';
+import type { RenderColumn, RenderInput } from './types.js';
+
+const MICROSECONDS_PER_DAY = 86_400_000_000;
+
+type CellValue = string | number | Date | null;
+
+interface ColumnWriter {
+  numFmt?: string;
+  width: number;
+  convert: (value: unknown) => CellValue;
+}
+
+/** How a DuckDB type becomes a typed Excel cell: numbers stay numbers, dates stay dates. */
+function columnWriter(column: RenderColumn): ColumnWriter {
+  const type = column.type.toUpperCase();
+  const width = Math.max(10, column.name.length + 2);
+  const decimal = /^DECIMAL\(\d+,\s*(\d+)\)$/.exec(type);
+  if (decimal) {
+    const scale = Number(decimal[1]);
+    // Format codes are locale-neutral: Excel shows a decimal comma on a Brazilian machine.
+    return { numFmt: scale > 0 ? `#,##0.${'0'.repeat(scale)}` : '#,##0', width, convert: (value) => (value === null ? null : Number(value)) };
+  }
+  if (['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UBIGINT', 'UINTEGER'].includes(type)) {
+    return { numFmt: '0', width, convert: (value) => (value === null ? null : Number(value)) };
+  }
+  if (type === 'DOUBLE' || type === 'FLOAT') return { width, convert: (value) => (value === null ? null : Number(value)) };
+  // DuckDB hands DATE as a Date at UTC midnight; exceljs turns it into the same day serial.
+  if (type === 'DATE') return { numFmt: 'yyyy-mm-dd', width: Math.max(width, 12), convert: (value) => (value === null ? null : (value as Date)) };
+  // TIME arrives as microseconds since midnight; Excel stores a time as a fraction of a day.
+  if (type === 'TIME') return { numFmt: 'hh:mm:ss', width, convert: (value) => (value === null ? null : Number(value) / MICROSECONDS_PER_DAY) };
+  return { width: Math.max(width, 16), convert: (value) => (value === null ? null : String(value)) };
+}
+
+/**
+ * XLSX with exceljs' streaming writer (rows are committed as they come, so a large day does
+ * not sit in memory): one sheet named after the report, a bold frozen header row, typed
+ * cells with number formats (money with 2 decimals, shares with 4, dates yyyy-mm-dd).
+ */
+export async function renderXlsx(input: RenderInput): Promise<number> {
+  const { default: ExcelJS } = await import('exceljs');
+  const writers = input.columns.map(columnWriter);
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: input.target, useStyles: true, useSharedStrings: false });
+  const sheet = workbook.addWorksheet(input.title.slice(0, 31), { views: [{ state: 'frozen', ySplit: 1 }] });
+  sheet.columns = input.columns.map((column, index) => ({
+    header: column.name,
+    key: column.name,
+    width: writers[index]!.width,
+    ...(writers[index]!.numFmt ? { style: { numFmt: writers[index]!.numFmt } } : {}),
+  }));
+  sheet.getRow(1).font = { bold: true };
+  sheet.getRow(1).commit();
+  const select = input.columns.map((column) => sqlIdentifier(column.name)).join(', ');
+  const result = await input.duck.connection.stream(`SELECT ${select} FROM read_parquet(${sqlString(input.source)})`);
+  let rows = 0;
+  for await (const chunk of result.yieldRowsJs()) {
+    for (const values of chunk) {
+      sheet.addRow(values.map((value, index) => writers[index]!.convert(value))).commit();
+      rows += 1;
+    }
+  }
+  sheet.commit();
+  await workbook.commit();
+  return rows;
+}
