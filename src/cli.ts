@@ -307,8 +307,10 @@ function dispatch(name: string, normalise: Normalise) {
     const moduleName = name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
     const module = (await import(`./commands/${name}.js`)) as Record<string, (options: unknown, context: CommandContext) => Promise<CommandResult>>;
     const result = await module[moduleName]!(options, context);
-    if (global.json) process.stdout.write(`${redact(JSON.stringify(result.data, jsonReplacer, 2))}\n`);
-    else if (result.text) process.stdout.write(`${redact(result.text)}\n`);
+    // `unredacted`: the person asked to see a secret (secrets get --reveal); everything else is masked.
+    const show = result.unredacted ? (text: string) => text : redact;
+    if (global.json) process.stdout.write(`${show(JSON.stringify(result.data, jsonReplacer, 2))}\n`);
+    else if (result.text) process.stdout.write(`${show(result.text)}\n`);
     if (result.exitCode) process.exitCode = result.exitCode;
   };
 }

@@ -22,4 +22,6 @@ export interface CommandResult<T = unknown> {
   text?: string;
   /** Non-zero when the command finished but must signal failure (e.g. a failed check). */
   exitCode?: number;
+  /** Print without masking secret values: only for `secrets get --reveal`, where showing one is the point. */
+  unredacted?: boolean;
 }

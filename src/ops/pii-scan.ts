@@ -1,4 +1,4 @@
-import { isValidCnpj, isValidCpf } from '@brazilian-utils/brazilian-utils';
+import { isValidCnpj, isValidCpf, isValidMobilePhone } from '@brazilian-utils/brazilian-utils';
 import { extname } from 'node:path';
 import { type DuckSession, sqlString } from '../lake/duckdb.js';
 
@@ -27,10 +27,15 @@ export const piiPatterns: PiiPattern[] = [
   { kind: 'cpf', id: 'cpf-digits', regex: '\\b\\d{11}\\b', validate: (value) => isValidCpf(value) },
   { kind: 'cnpj', id: 'cnpj-formatted', regex: '\\b\\d{2}\\.\\d{3}\\.\\d{3}/\\d{4}-\\d{2}\\b' },
   { kind: 'cnpj', id: 'cnpj-digits', regex: '\\b\\d{14}\\b', validate: (value) => isValidCnpj(value) },
-  { kind: 'phone', id: 'phone-ddd', regex: '(?:\\+55\\s?)?\\(\\d{2}\\)\\s?9?\\d{4}-?\\d{4}' },
-  { kind: 'phone', id: 'phone-e164', regex: '\\+55\\s?\\d{2}\\s?9?\\d{4}-?\\d{4}' },
-  { kind: 'phone', id: 'phone-spaced', regex: '\\b\\d{2} 9\\d{4}-\\d{4}\\b' },
-  { kind: 'phone', id: 'phone-mobile-digits', regex: '\\b[1-9]{2}9\\d{8}\\b' },
+  // One alternation, so one phone is one match: (11) 98765-4321, +55 11 98765-4321,
+  // +5511987654321, 11 98765-4321, and bare 11987654321 when its area code is real and it
+  // is not a valid CPF (then it counts as a CPF).
+  {
+    kind: 'phone',
+    id: 'phone',
+    regex: '(?:\\+55\\s?)?\\(\\d{2}\\)\\s?9?\\d{4}-?\\d{4}|\\+55\\s?\\d{2}\\s?9?\\d{4}-?\\d{4}|\\b\\d{2} 9\\d{4}-\\d{4}\\b|\\b[1-9]{2}9\\d{8}\\b',
+    validate: (value) => !/^\d{11}$/.test(value) || (isValidMobilePhone(value) && !isValidCpf(value)),
+  },
   { kind: 'cep', id: 'cep-formatted', regex: '\\b\\d{5}-\\d{3}\\b' },
 ];
 
@@ -64,7 +69,7 @@ function linesSql(path: string, format: string): string | null {
     case 'jsonl':
     case 'ndjson':
       // Every line as one VARCHAR: no delimiter or quote handling, so nothing hides in a field.
-      return `SELECT line FROM read_csv(${file}, columns = {'line': 'VARCHAR'}, header = false, delim = E'\\x01', quote = '', escape = '', auto_detect = false, max_line_size = 268435456)`;
+      return `SELECT line FROM read_csv(${file}, columns = {'line': 'VARCHAR'}, header = false, delim = E'\\x01', quote = '', escape = '', auto_detect = false, max_line_size = 16777216)`;
     case 'json':
       return `SELECT content AS line FROM read_text(${file})`;
     case 'parquet':
