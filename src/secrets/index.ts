@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { parse as parseDotEnv, populate as populateEnv } from 'dotenv';
 import { ConfigError } from '../errors.js';
 import { writeFileAtomic } from '../lake/atomic.js';
 import { metaDir } from '../lake/layout.js';
@@ -14,6 +15,8 @@ export interface SecretLookupOptions {
   env?: NodeJS.ProcessEnv;
   /** Skip the OS keychain (tests of the fallbacks, hosts known to have none). */
   noKeychain?: boolean;
+  /** Told about a `.env` file readable by other users (default: a Node process warning). */
+  warn?: (message: string) => void;
 }
 
 /** Where a secret was found, for `secrets get` and diagnostics (never the value). */
@@ -21,6 +24,48 @@ export interface SecretSource {
   value: string;
   source: 'keychain' | 'systemd-credential' | 'file' | 'environment';
   detail: string;
+}
+
+export interface DotEnvOptions {
+  /** The file (default: $DATAPROD_ENV_FILE, else .env in the working directory). */
+  path?: string;
+  /** Where the variables go (process.env by default); variables already set win. */
+  env?: NodeJS.ProcessEnv;
+  /** Told when the file is readable by group or others. */
+  warn?: (message: string) => void;
+}
+
+/**
+ * Loads DATAPROD_* fallbacks from a `.env` file (dotenv), never overriding variables
+ * already set. A file other users can read gets a warning: it holds secrets.
+ */
+export function loadDotEnv(options: DotEnvOptions = {}): { path: string; loaded: string[] } {
+  const env = options.env ?? process.env;
+  const path = resolve(options.path ?? env.DATAPROD_ENV_FILE ?? '.env');
+  let stats;
+  try {
+    stats = statSync(path);
+  } catch {
+    return { path, loaded: [] };
+  }
+  if (!stats.isFile()) return { path, loaded: [] };
+  if ((stats.mode & 0o077) !== 0) {
+    const message = `${path} is readable by group or others (mode ${(stats.mode & 0o777).toString(8)}) and may hold secrets: run chmod 600 ${path}`;
+    if (options.warn) options.warn(message);
+    else process.emitWarning(message, { code: 'DATAPROD_DOTENV_MODE' });
+  }
+  const parsed = parseDotEnv(readFileSync(path));
+  const loaded = Object.keys(parsed).filter((key) => env[key] === undefined);
+  populateEnv(env as Record<string, string | undefined>, parsed, { override: false });
+  return { path, loaded };
+}
+
+let dotEnvLoaded = false;
+/** The process environment gets `.env` once, the first time a secret is looked up in it. */
+function ensureDotEnv(warn?: (message: string) => void): void {
+  if (dotEnvLoaded) return;
+  dotEnvLoaded = true;
+  loadDotEnv({ warn });
 }
 
 /** DATAPROD_<PARTNER>_<NAME>: upper-case, non-alphanumerics as underscores. */
@@ -71,6 +116,7 @@ function readProtectedFile(path: string, variable: string): string {
  * DATAPROD_<PARTNER>_<NAME>. Null when none has it.
  */
 export async function findSecret(partner: string, name: string, options: SecretLookupOptions = {}): Promise<SecretSource | null> {
+  if (!options.env) ensureDotEnv(options.warn);
   const env = options.env ?? process.env;
   const found = await (async (): Promise<SecretSource | null> => {
     if (!options.noKeychain && env.DATAPROD_NO_KEYCHAIN !== '1') {
@@ -96,23 +142,56 @@ export async function resolveSecret(partner: string, name: string, options: Secr
   const found = await findSecret(partner, name, options);
   if (found) return found.value;
   const variable = secretEnvName(partner, name);
+  const skipped = options.noKeychain || (options.env ?? process.env).DATAPROD_NO_KEYCHAIN === '1' ? ' (skipped)' : '';
   throw new ConfigError(
-    `secret "${name}" for partner ${partner} not found (looked in: OS keychain ${KEYCHAIN_SERVICE}/${partner}/${name}, $CREDENTIALS_DIRECTORY/${partner}-${name}, $${variable}_FILE, $${variable})`,
+    `secret "${name}" for partner ${partner} not found (looked in: OS keychain ${KEYCHAIN_SERVICE}/${partner}/${name}${skipped}, $CREDENTIALS_DIRECTORY/${partner}-${name}, $${variable}_FILE, $${variable})`,
     { hint: `set it with: dataprod secrets set --partner ${partner} ${name}` },
   );
 }
 
-/** Stores a secret in the OS keychain; a ConfigError when the host has none. */
+/** The fallbacks to name when the keychain cannot be used. */
+export function secretFallbacks(partner: string, name: string): string {
+  const variable = secretEnvName(partner, name);
+  return `use a systemd credential $CREDENTIALS_DIRECTORY/${partner}-${name}, a file named by $${variable}_FILE (chmod 600), or the variable $${variable} (e.g. in a chmod 600 .env)`;
+}
+
+/** Why the keychain failed, in words a person can act on. */
+function keychainProblem(error: unknown): string {
+  const message = (error as Error)?.message ?? String(error);
+  if (process.platform === 'linux' && !process.env.DBUS_SESSION_BUS_ADDRESS) return `no Secret Service is reachable (no D-Bus session: $DBUS_SESSION_BUS_ADDRESS is not set; ${message})`;
+  if (/platform|dbus|secret service|AccessDenied|ServiceUnknown|locked/i.test(message)) return `the OS keychain (Secret Service) refused: ${message}`;
+  return message;
+}
+
+/** Stores a secret in the OS keychain; a ConfigError naming the fallbacks when the host has none. */
 export async function storeSecret(partner: string, name: string, value: string): Promise<void> {
   const keyring = await loadKeyring();
-  const variable = secretEnvName(partner, name);
-  const fallback = `no OS keychain is available here: use $CREDENTIALS_DIRECTORY, $${variable}_FILE (chmod 600) or $${variable}`;
-  if (!keyring) throw new ConfigError('the keychain library could not be loaded', { hint: fallback });
+  const fallback = `no OS keychain here: ${secretFallbacks(partner, name)}`;
+  if (!keyring) throw new ConfigError('the keychain library (@napi-rs/keyring) could not be loaded', { hint: fallback });
   registerSecretValue(value);
   try {
     new keyring.Entry(KEYCHAIN_SERVICE, `${partner}/${name}`).setPassword(value);
   } catch (error) {
-    throw new ConfigError(`cannot store secret "${name}" in the OS keychain: ${(error as Error).message}`, { hint: fallback, cause: error });
+    throw new ConfigError(`cannot store secret "${name}" of partner ${partner} in the OS keychain: ${keychainProblem(error)}`, { hint: fallback });
+  }
+}
+
+/**
+ * Whether this host's keychain works: stores, reads back and removes a throwaway
+ * entry. `detail` says why not (no D-Bus session, locked keyring...).
+ */
+export async function probeKeychain(): Promise<{ ok: boolean; detail: string }> {
+  const keyring = await loadKeyring();
+  if (!keyring) return { ok: false, detail: 'the keychain library (@napi-rs/keyring) could not be loaded' };
+  const entry = new keyring.Entry(KEYCHAIN_SERVICE, `_probe/${process.pid}-${randomBytes(4).toString('hex')}`);
+  const value = randomBytes(12).toString('hex');
+  try {
+    entry.setPassword(value);
+    const back = entry.getPassword();
+    entry.deletePassword();
+    return back === value ? { ok: true, detail: 'OS keychain (Secret Service) works' } : { ok: false, detail: 'the OS keychain did not return what was stored' };
+  } catch (error) {
+    return { ok: false, detail: keychainProblem(error) };
   }
 }
 
