@@ -3,6 +3,7 @@ import { dateRange } from '../dates.js';
 import { withDuck, sqlString, type DuckSession } from '../lake/duckdb.js';
 import { silverFile } from '../lake/layout.js';
 import { withAtomicFile } from '../lake/atomic.js';
+import { parsePartnerConfig, type PartnerConfig } from '../partners/config.js';
 
 /** fixtures/golden/: the hand-checked silver dataset and the expected report outputs. */
 export const goldenDir = fileURLToPath(new URL('../../fixtures/golden/', import.meta.url));
@@ -10,6 +11,36 @@ export const goldenDir = fileURLToPath(new URL('../../fixtures/golden/', import.
 /** First and last day the golden transactions cover (every day gets a partition, most empty). */
 export const GOLDEN_FROM = '2026-10-01';
 export const GOLDEN_TO = '2026-11-30';
+
+/** The pseudonymization key the expected outputs were computed with (see fixtures/golden/README.md). */
+export const GOLDEN_SECRET = 'golden-test-key';
+
+/** The partner configuration of the golden tests: OuchHungry with k = 5 and every format. */
+export const GOLDEN_PARTNER_YAML = `partner: ouchhungry
+display_name: OuchHungry
+products:
+  brands: [Hungry, Ouch]
+  manufacturer: OuchHungry
+segments: [refrigerantes, salgados]
+reports:
+  daily-analytic:
+    formats: [csv, parquet, json, xlsx]
+  monthly-by-city:
+    formats: [csv, parquet, json, xlsx]
+render:
+  csv:
+    delimiter: ";"
+    decimal_mark: ","
+    bom: true
+privacy:
+  k: 5
+notifications:
+  data_team_recipients: [data-team@example.com]
+`;
+
+export function goldenPartnerConfig(): PartnerConfig {
+  return parsePartnerConfig(GOLDEN_PARTNER_YAML, 'golden partner configuration');
+}
 
 function csv(name: string): string {
   return sqlString(`${goldenDir}silver/${name}.csv`);

@@ -17,8 +17,8 @@ export function listSilverDays(home: string, table: SourceTable): string[] {
 }
 
 function cleanHint(days: string[]): string {
-  if (days.length === 1) return `run: dataprod clean --date ${days[0]} (or dataprod run for that day)`;
-  return `run: dataprod clean --from ${days[0]} --to ${days[days.length - 1]} (or dataprod run for those days)`;
+  if (days.length === 1) return `clean that day first: dataprod clean --date ${days[0]}; dataprod run does both`;
+  return `clean those days first: dataprod clean --from ${days[0]} --to ${days[days.length - 1]}; dataprod run does both`;
 }
 
 /** The silver files of these days; a missing day is a DataError naming it and the fix. */

@@ -83,7 +83,7 @@ export const monthlyByCity: ReportDefinition = {
     const missing = expected.filter((day) => !present.has(day));
     if (days.length === 0) {
       throw new DataError(`no silver transactions for any day of ${month} (looked in ${silverTableDir(home, 'transactions')})`, {
-        hint: `run: dataprod clean --from ${expected[0]} --to ${expected[expected.length - 1]}`,
+        hint: `clean the month first: dataprod clean --from ${expected[0]} --to ${expected[expected.length - 1]}`,
       });
     }
     if (missing.length > 0) {
