@@ -1,0 +1,182 @@
+import ExcelJS from 'exceljs';
+import { existsSync } from 'node:fs';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTempHome } from '../../test/helpers.js';
+import { ConfigError } from '../errors.js';
+import { DuckSession, sqlString } from '../lake/duckdb.js';
+import { hashFile, packageFileName, parseSha256Sums, readToolVersion, renderPackage, type CsvOptions, type RenderFormat } from './index.js';
+
+const columns = [
+  { name: 'name', type: 'VARCHAR' },
+  { name: 'price', type: 'DECIMAL(12,2)' },
+  { name: 'share', type: 'DECIMAL(5,4)' },
+  { name: 'day', type: 'DATE' },
+  { name: 'at', type: 'TIME' },
+  { name: 'units', type: 'BIGINT' },
+];
+
+const SOURCE_SQL = `
+  SELECT * FROM (VALUES
+    (1, 'a;b', CAST(1234.50 AS DECIMAL(12,2)), CAST(0.5385 AS DECIMAL(5,4)), DATE '2026-11-20', TIME '09:05:00', CAST(14 AS BIGINT)),
+    (2, 'say "hi"', CAST(-0.05 AS DECIMAL(12,2)), CAST(1 AS DECIMAL(5,4)), DATE '2026-11-21', TIME '23:30:15', CAST(0 AS BIGINT)),
+    (3, E'line\\nbreak', NULL, NULL, NULL, NULL, NULL),
+    (4, 'São Paulo, SP', CAST(9.00 AS DECIMAL(12,2)), CAST(0 AS DECIMAL(5,4)), DATE '2026-01-01', TIME '00:00:00', CAST(3 AS BIGINT))
+  ) AS t(ord, name, price, share, day, "at", units)
+  ORDER BY ord`;
+
+let home: string;
+let cleanup: () => Promise<void>;
+let duck: DuckSession;
+let source: string;
+let emptySource: string;
+
+beforeAll(async () => {
+  ({ home, cleanup } = await makeTempHome('dataprod-render-'));
+  duck = await DuckSession.open({ threads: 1 });
+  source = join(home, 'source.parquet');
+  emptySource = join(home, 'empty.parquet');
+  await duck.run(`COPY (SELECT * EXCLUDE (ord) FROM (${SOURCE_SQL})) TO ${sqlString(source)} (FORMAT parquet)`);
+  await duck.run(`COPY (SELECT * EXCLUDE (ord) FROM (${SOURCE_SQL}) WHERE false) TO ${sqlString(emptySource)} (FORMAT parquet)`);
+});
+afterAll(async () => {
+  duck.close();
+  await cleanup();
+});
+
+const brazil: CsvOptions = { delimiter: ';', decimal_mark: ',', bom: true };
+
+async function render(dir: string, options: { formats?: RenderFormat[]; csv?: CsvOptions; from?: string } = {}) {
+  return renderPackage({
+    duck,
+    source: options.from ?? source,
+    dir: join(home, dir),
+    partner: 'acme',
+    report: 'daily-analytic',
+    period: '2026-11-20',
+    formats: options.formats ?? ['csv', 'parquet', 'json', 'xlsx'],
+    columns,
+    csv: options.csv ?? brazil,
+    summary: { units: 17, revenue: '1243.45' },
+    now: new Date('2026-11-21T09:00:00Z'),
+  });
+}
+
+describe('renderPackage', () => {
+  it('names files <partner>_<report>_<period>.<ext> and lists them in the manifest with rows', async () => {
+    const pkg = await render('all');
+    expect(pkg.manifest.files.map((file) => file.name)).toEqual(['csv', 'parquet', 'json', 'xlsx'].map((ext) => `acme_daily-analytic_2026-11-20.${ext}`));
+    expect(packageFileName('acme', 'monthly-by-city', '2026-10', 'xlsx')).toBe('acme_monthly-by-city_2026-10.xlsx');
+    expect(pkg.manifest).toMatchObject({ partner: 'acme', report: 'daily-analytic', period: '2026-11-20', rows: 4, generated_at: '2026-11-21T09:00:00.000Z', tool_version: readToolVersion() });
+    expect(pkg.manifest.columns).toEqual(columns);
+    expect(pkg.manifest.files.every((file) => file.rows === 4)).toBe(true);
+    expect((await readdir(pkg.dir)).sort()).toEqual([...pkg.manifest.files.map((file) => file.name), 'SHA256SUMS', 'manifest.json'].sort());
+  });
+
+  it('records sizes and SHA-256 that match the files, and SHA256SUMS covers data and manifest', async () => {
+    const pkg = await render('sums');
+    for (const file of pkg.manifest.files) expect(await hashFile(join(pkg.dir, file.name))).toEqual({ sha256: file.sha256, bytes: file.bytes });
+    const onDisk = JSON.parse(await readFile(join(pkg.dir, 'manifest.json'), 'utf8'));
+    expect(onDisk).toEqual(pkg.manifest);
+    const sums = parseSha256Sums(await readFile(join(pkg.dir, 'SHA256SUMS'), 'utf8'));
+    expect([...sums.keys()]).toEqual([...pkg.manifest.files.map((file) => file.name), 'manifest.json']);
+    for (const [name, sha256] of sums) expect((await hashFile(join(pkg.dir, name))).sha256).toBe(sha256);
+  });
+
+  it('CSV for Brazilian Excel: BOM, ";", decimal comma, quoting; DuckDB reads it back', async () => {
+    const pkg = await render('csv-br', { formats: ['csv'] });
+    const path = join(pkg.dir, pkg.manifest.files[0]!.name);
+    const bytes = await readFile(path);
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const text = bytes.toString('utf8').slice(1);
+    expect(text.split('\n')[0]).toBe('name;price;share;day;at;units');
+    expect(text).toContain('"a;b";1234,50;0,5385;2026-11-20;09:05:00;14');
+    expect(text).toContain('"say ""hi""";-0,05;1,0000;2026-11-21;23:30:15;0');
+    expect(text).toContain('"line\nbreak";;;;;');
+    const back = await duck.json(
+      `SELECT * FROM read_csv(${sqlString(path)}, delim = ';', decimal_separator = ',', header = true,
+         columns = {'name': 'VARCHAR', 'price': 'DECIMAL(12,2)', 'share': 'DECIMAL(5,4)', 'day': 'DATE', 'at': 'TIME', 'units': 'BIGINT'})`,
+    );
+    const original = await duck.json(`SELECT * FROM read_parquet(${sqlString(source)})`);
+    expect(back).toEqual(original);
+  });
+
+  it('CSV with "," and a decimal point, no BOM; and "," with a decimal comma quotes the numbers', async () => {
+    const plain = await render('csv-plain', { formats: ['csv'], csv: { delimiter: ',', decimal_mark: '.', bom: false } });
+    const text = await readFile(join(plain.dir, plain.manifest.files[0]!.name), 'utf8');
+    expect(text.charCodeAt(0)).not.toBe(0xfeff);
+    expect(text).toContain('a;b,1234.50,0.5385,2026-11-20,09:05:00,14');
+    expect(text).toContain('"São Paulo, SP",9.00,');
+    const clash = await render('csv-clash', { formats: ['csv'], csv: { delimiter: ',', decimal_mark: ',', bom: false } });
+    const clashText = await readFile(join(clash.dir, clash.manifest.files[0]!.name), 'utf8');
+    expect(clashText).toContain('a;b,"1234,50","0,5385",2026-11-20');
+  });
+
+  it('refuses a delimiter that cannot separate fields', async () => {
+    await expect(render('bad', { csv: { delimiter: '"', decimal_mark: ',', bom: true } })).rejects.toBeInstanceOf(ConfigError);
+    expect(existsSync(join(home, 'bad'))).toBe(false);
+  });
+
+  it('JSON: an array of objects, exact decimals as numbers, ISO dates, null', async () => {
+    const pkg = await render('json', { formats: ['json'] });
+    const text = await readFile(join(pkg.dir, pkg.manifest.files[0]!.name), 'utf8');
+    expect(text).toContain('"price":1234.50');
+    expect(text).toContain('"share":0.5385');
+    expect(text).toContain('"price":9.00');
+    const rows = JSON.parse(text) as Record<string, unknown>[];
+    expect(rows).toHaveLength(4);
+    expect(Object.keys(rows[0]!)).toEqual(columns.map((column) => column.name));
+    expect(rows[0]).toEqual({ name: 'a;b', price: 1234.5, share: 0.5385, day: '2026-11-20', at: '09:05:00', units: 14 });
+    expect(rows[2]).toEqual({ name: 'line\nbreak', price: null, share: null, day: null, at: null, units: null });
+  });
+
+  it('XLSX: a header row and typed cells with number formats, readable by exceljs', async () => {
+    const pkg = await render('xlsx', { formats: ['xlsx'] });
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.readFile(join(pkg.dir, pkg.manifest.files[0]!.name));
+    const sheet = workbook.worksheets[0]!;
+    expect(sheet.name).toBe('daily-analytic');
+    expect(sheet.rowCount).toBe(5);
+    expect((sheet.getRow(1).values as unknown[]).slice(1)).toEqual(columns.map((column) => column.name));
+    const first = sheet.getRow(2);
+    expect(first.getCell(1).value).toBe('a;b');
+    expect(first.getCell(2).value).toBe(1234.5);
+    expect(first.getCell(2).numFmt).toBe('#,##0.00');
+    expect(first.getCell(3).value).toBe(0.5385);
+    expect(first.getCell(3).numFmt).toBe('#,##0.0000');
+    expect(first.getCell(4).value).toEqual(new Date('2026-11-20T00:00:00Z'));
+    expect(first.getCell(4).numFmt).toBe('yyyy-mm-dd');
+    // A time is a fraction of a day; exceljs reads a time-formatted cell back as a Date on Excel's day 0.
+    expect(first.getCell(5).value).toEqual(new Date('1899-12-30T09:05:00Z'));
+    expect(first.getCell(5).numFmt).toBe('hh:mm:ss');
+    expect(first.getCell(6).value).toBe(14);
+    expect(sheet.getRow(4).getCell(2).value).toBeNull();
+    expect(sheet.getRow(5).getCell(1).value).toBe('São Paulo, SP');
+  });
+
+  it('Parquet keeps the gold types', async () => {
+    const pkg = await render('parquet', { formats: ['parquet'] });
+    const described = await duck.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM read_parquet(${sqlString(join(pkg.dir, pkg.manifest.files[0]!.name))})`);
+    expect(described.map((column) => ({ name: column.column_name, type: column.column_type }))).toEqual(columns);
+  });
+
+  it('an empty report still has every file, with headers, and rows 0', async () => {
+    const pkg = await render('empty', { from: emptySource });
+    expect(pkg.manifest.rows).toBe(0);
+    const name = (ext: string) => join(pkg.dir, `acme_daily-analytic_2026-11-20.${ext}`);
+    expect((await readFile(name('csv'), 'utf8')).replace(/^\uFEFF/, '')).toBe('name;price;share;day;at;units\n');
+    expect(JSON.parse(await readFile(name('json'), 'utf8'))).toEqual([]);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.readFile(name('xlsx'));
+    expect(workbook.worksheets[0]!.rowCount).toBe(1);
+  });
+
+  it('re-rendering replaces the package: no stale file survives', async () => {
+    const first = await render('again');
+    await writeFile(join(first.dir, 'stray.txt'), 'left behind');
+    const second = await render('again', { formats: ['csv'] });
+    expect((await readdir(second.dir)).sort()).toEqual(['SHA256SUMS', 'acme_daily-analytic_2026-11-20.csv', 'manifest.json']);
+    expect((await readdir(home)).filter((name) => name.includes('.tmp-'))).toEqual([]);
+  });
+});
