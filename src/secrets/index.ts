@@ -74,7 +74,20 @@ export function secretEnvName(partner: string, name: string): string {
 }
 
 type KeyringEntry = { getPassword(): string | null; setPassword(value: string): void; deletePassword(): boolean };
-type KeyringModule = { Entry: new (service: string, account: string) => KeyringEntry; findCredentials?: (service: string) => { account: string }[] };
+type EntryOptions = { linux?: { store?: 'secret-service' | 'keyutils' } };
+type KeyringModule = { Entry: new (service: string, account: string, options?: EntryOptions) => KeyringEntry; findCredentials?: (service: string) => { account: string }[] };
+
+/**
+ * On Linux the library silently falls back to the kernel keyutils keyring when no Secret
+ * Service answers; that keyring lives in kernel memory and is gone after a reboot, so a
+ * cron host would lose its secrets without a word. Require the Secret Service instead: a
+ * headless host then gets the documented fallbacks (systemd credentials, _FILE, variable).
+ */
+const ENTRY_OPTIONS: EntryOptions | undefined = process.platform === 'linux' ? { linux: { store: 'secret-service' } } : undefined;
+
+function keychainEntry(keyring: KeyringModule, account: string): KeyringEntry {
+  return new keyring.Entry(KEYCHAIN_SERVICE, account, ENTRY_OPTIONS);
+}
 
 let keyringModule: Promise<KeyringModule | null> | undefined;
 async function loadKeyring(): Promise<KeyringModule | null> {
@@ -87,7 +100,7 @@ async function readKeychain(partner: string, name: string): Promise<string | nul
   const keyring = await loadKeyring();
   if (!keyring) return null;
   try {
-    return new keyring.Entry(KEYCHAIN_SERVICE, `${partner}/${name}`).getPassword() ?? null;
+    return keychainEntry(keyring, `${partner}/${name}`).getPassword() ?? null;
   } catch {
     // Headless hosts have no Secret Service: fall through to the documented fallbacks.
     return null;
@@ -158,7 +171,7 @@ export function secretFallbacks(partner: string, name: string): string {
 /** Why the keychain failed, in words a person can act on. */
 function keychainProblem(error: unknown): string {
   const message = (error as Error)?.message ?? String(error);
-  if (process.platform === 'linux' && !process.env.DBUS_SESSION_BUS_ADDRESS) return `no Secret Service is reachable (no D-Bus session: $DBUS_SESSION_BUS_ADDRESS is not set; ${message})`;
+  if (process.platform === 'linux' && !process.env.DBUS_SESSION_BUS_ADDRESS) return 'no Secret Service is reachable (no D-Bus session: $DBUS_SESSION_BUS_ADDRESS is not set)';
   if (/platform|dbus|secret service|AccessDenied|ServiceUnknown|locked/i.test(message)) return `the OS keychain (Secret Service) refused: ${message}`;
   return message;
 }
@@ -170,7 +183,7 @@ export async function storeSecret(partner: string, name: string, value: string):
   if (!keyring) throw new ConfigError('the keychain library (@napi-rs/keyring) could not be loaded', { hint: fallback });
   registerSecretValue(value);
   try {
-    new keyring.Entry(KEYCHAIN_SERVICE, `${partner}/${name}`).setPassword(value);
+    keychainEntry(keyring, `${partner}/${name}`).setPassword(value);
   } catch (error) {
     throw new ConfigError(`cannot store secret "${name}" of partner ${partner} in the OS keychain: ${keychainProblem(error)}`, { hint: fallback });
   }
@@ -183,7 +196,12 @@ export async function storeSecret(partner: string, name: string, value: string):
 export async function probeKeychain(): Promise<{ ok: boolean; detail: string }> {
   const keyring = await loadKeyring();
   if (!keyring) return { ok: false, detail: 'the keychain library (@napi-rs/keyring) could not be loaded' };
-  const entry = new keyring.Entry(KEYCHAIN_SERVICE, `_probe/${process.pid}-${randomBytes(4).toString('hex')}`);
+  let entry: KeyringEntry;
+  try {
+    entry = keychainEntry(keyring, `_probe/${process.pid}-${randomBytes(4).toString('hex')}`);
+  } catch (error) {
+    return { ok: false, detail: keychainProblem(error) };
+  }
   const value = randomBytes(12).toString('hex');
   try {
     entry.setPassword(value);
@@ -200,7 +218,7 @@ export async function deleteSecret(partner: string, name: string): Promise<boole
   const keyring = await loadKeyring();
   if (!keyring) return false;
   try {
-    return new keyring.Entry(KEYCHAIN_SERVICE, `${partner}/${name}`).deletePassword();
+    return keychainEntry(keyring, `${partner}/${name}`).deletePassword();
   } catch {
     return false;
   }
@@ -209,6 +227,8 @@ export async function deleteSecret(partner: string, name: string): Promise<boole
 /** Accounts stored in the keychain for this tool (names only), where the platform can list them. */
 export async function listKeychainSecrets(): Promise<string[]> {
   const keyring = await loadKeyring();
+  // findCredentials takes no store option: without a Secret Service it would list the volatile kernel keyring.
+  if (process.platform === 'linux' && !process.env.DBUS_SESSION_BUS_ADDRESS) return [];
   try {
     return (keyring?.findCredentials?.(KEYCHAIN_SERVICE) ?? []).map((credential) => credential.account).sort();
   } catch {
