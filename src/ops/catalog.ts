@@ -235,9 +235,9 @@ function readerSql(path: string, format: string, options: DescribeOptions): stri
   const file = sqlString(path);
   switch (format) {
     case 'parquet':
-      return `read_parquet(${file})`;
+      return `read_parquet(${file}, hive_partitioning = false)`;
     case 'csv': {
-      const args = [file];
+      const args = [file, 'hive_partitioning = false'];
       if (options.csv?.delimiter) args.push(`delim = ${sqlString(options.csv.delimiter)}`);
       if (options.csv?.header !== undefined) args.push(`header = ${options.csv.header}`);
       if (options.csv?.allVarchar) args.push('all_varchar = true');
@@ -246,7 +246,7 @@ function readerSql(path: string, format: string, options: DescribeOptions): stri
     case 'json':
     case 'jsonl':
     case 'ndjson':
-      return `read_json_auto(${file})`;
+      return `read_json_auto(${file}, hive_partitioning = false)`;
     default:
       return null;
   }

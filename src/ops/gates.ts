@@ -361,7 +361,7 @@ async function checkKAnonymity(input: GateInput, duck: DuckSession): Promise<Gat
            count(*) FILTER (WHERE customers_reached < ${k})::BIGINT AS below_k,
            ${hasUnits ? `count(*) FILTER (WHERE customers_reached IS NULL AND units_sold IS NOT NULL)::BIGINT` : '0::BIGINT'} AS unsized,
            min(customers_reached) AS min_reached
-    FROM read_parquet(${sqlString(source)})`);
+    FROM read_parquet(${sqlString(source)}, hive_partitioning = false)`);
   const figures = { k, cells: Number(row?.cells ?? 0), below_k: Number(row?.below_k ?? 0), unsized: Number(row?.unsized ?? 0), min_customers_reached: row?.min_reached ?? null, cells_merged: manifest.summary?.cells_merged ?? null, cells_suppressed: manifest.summary?.cells_suppressed ?? null };
   if (figures.below_k > 0 || figures.unsized > 0) {
     const parts = [figures.below_k ? `${figures.below_k} cells have fewer than k=${k} customers (minimum ${figures.min_customers_reached})` : '', figures.unsized ? `${figures.unsized} cells share figures without a customer count` : ''].filter(Boolean);

@@ -69,12 +69,12 @@ function linesSql(path: string, format: string): string | null {
     case 'jsonl':
     case 'ndjson':
       // Every line as one VARCHAR: no delimiter or quote handling, so nothing hides in a field.
-      return `SELECT line FROM read_csv(${file}, columns = {'line': 'VARCHAR'}, header = false, delim = E'\\x01', quote = '', escape = '', auto_detect = false, max_line_size = 16777216)`;
+      return `SELECT line FROM read_csv(${file}, columns = {'line': 'VARCHAR'}, header = false, hive_partitioning = false, delim = E'\\x01', quote = '', escape = '', auto_detect = false, max_line_size = 16777216)`;
     case 'json':
       return `SELECT content AS line FROM read_text(${file})`;
     case 'parquet':
       // Every value of every column, as text.
-      return `SELECT val AS line FROM (UNPIVOT (SELECT CAST(COLUMNS(*) AS VARCHAR) FROM read_parquet(${file})) ON COLUMNS(*) INTO NAME col VALUE val)`;
+      return `SELECT val AS line FROM (UNPIVOT (SELECT CAST(COLUMNS(*) AS VARCHAR) FROM read_parquet(${file}, hive_partitioning = false)) ON COLUMNS(*) INTO NAME col VALUE val)`;
     default:
       return null;
   }
