@@ -180,3 +180,18 @@ describe('renderPackage', () => {
     expect((await readdir(home)).filter((name) => name.includes('.tmp-'))).toEqual([]);
   });
 });
+
+describe('renderXlsx', () => {
+  it('continues on a new sheet past the row limit', async () => {
+    const { renderXlsx } = await import('./xlsx.js');
+    const target = join(home, 'split.xlsx');
+    const rows = await renderXlsx({ duck, source, target, columns, title: 'monthly-by-city' }, { maxRowsPerSheet: 3 });
+    expect(rows).toBe(4);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.readFile(target);
+    expect(workbook.worksheets.map((sheet) => [sheet.name, sheet.rowCount])).toEqual([
+      ['monthly-by-city', 4],
+      ['monthly-by-city (2)', 2],
+    ]);
+  });
+});

@@ -32,30 +32,49 @@ function columnWriter(column: RenderColumn): ColumnWriter {
   return { width: Math.max(width, 16), convert: (value) => (value === null ? null : String(value)) };
 }
 
+/** Data rows one Excel sheet can hold (1 048 576 rows, less the header). */
+export const XLSX_MAX_DATA_ROWS = 1_048_575;
+
 /**
  * XLSX with exceljs' streaming writer (rows are committed as they come, so a large day does
- * not sit in memory): one sheet named after the report, a bold frozen header row, typed
+ * not sit in memory): a sheet named after the report, a bold frozen header row, typed
  * cells with number formats (money with 2 decimals, shares with 4, dates yyyy-mm-dd).
+ * Past Excel's row limit the rows continue on "<title> (2)", "<title> (3)"...
  */
-export async function renderXlsx(input: RenderInput): Promise<number> {
+export async function renderXlsx(input: RenderInput, options: { maxRowsPerSheet?: number } = {}): Promise<number> {
   const { default: ExcelJS } = await import('exceljs');
+  const perSheet = options.maxRowsPerSheet ?? XLSX_MAX_DATA_ROWS;
   const writers = input.columns.map(columnWriter);
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: input.target, useStyles: true, useSharedStrings: false });
-  const sheet = workbook.addWorksheet(input.title.slice(0, 31), { views: [{ state: 'frozen', ySplit: 1 }] });
-  sheet.columns = input.columns.map((column, index) => ({
-    header: column.name,
-    key: column.name,
-    width: writers[index]!.width,
-    ...(writers[index]!.numFmt ? { style: { numFmt: writers[index]!.numFmt } } : {}),
-  }));
-  sheet.getRow(1).font = { bold: true };
-  sheet.getRow(1).commit();
+  const addSheet = (index: number) => {
+    const name = index === 1 ? input.title.slice(0, 31) : `${input.title.slice(0, 31 - ` (${index})`.length)} (${index})`;
+    const sheet = workbook.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1 }] });
+    sheet.columns = input.columns.map((column, position) => ({
+      header: column.name,
+      key: column.name,
+      width: writers[position]!.width,
+      ...(writers[position]!.numFmt ? { style: { numFmt: writers[position]!.numFmt } } : {}),
+    }));
+    sheet.getRow(1).font = { bold: true };
+    sheet.getRow(1).commit();
+    return sheet;
+  };
+  let sheets = 1;
+  let sheet = addSheet(sheets);
+  let inSheet = 0;
   const select = input.columns.map((column) => sqlIdentifier(column.name)).join(', ');
   const result = await input.duck.connection.stream(`SELECT ${select} FROM read_parquet(${sqlString(input.source)})`);
   let rows = 0;
   for await (const chunk of result.yieldRowsJs()) {
     for (const values of chunk) {
+      if (inSheet === perSheet) {
+        sheet.commit();
+        sheets += 1;
+        sheet = addSheet(sheets);
+        inSheet = 0;
+      }
       sheet.addRow(values.map((value, index) => writers[index]!.convert(value))).commit();
+      inSheet += 1;
       rows += 1;
     }
   }
