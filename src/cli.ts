@@ -148,6 +148,12 @@ export function buildProgram(): Command {
     .option('--force', 'redeliver even what the ledger says was delivered')
     .option('--yes', 'answer yes to confirmations (needed for --force without a TTY)')
     .option('--sandbox', 'start loopback SFTP, API and SMTP servers and deliver to them')
+    .addOption(
+      new Option('--source <source>', 'where missing days come from: synthetic (the generator) or bronze (ingested exports only; a missing day is an error)')
+        .choices(['synthetic', 'bronze'])
+        .env('DATAPROD_SOURCE')
+        .default('synthetic'),
+    )
     .option('--config <file>', 'partner configuration file')
     .addHelpText('after', example(`
       dataprod run --partner ouchhungry --sandbox
