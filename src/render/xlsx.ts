@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { sqlIdentifier, sqlString } from '../lake/duckdb.js';
 import type { RenderColumn, RenderInput } from './types.js';
 
@@ -41,11 +42,44 @@ export const XLSX_MAX_DATA_ROWS = 1_048_575;
  * cells with number formats (money with 2 decimals, shares with 4, dates yyyy-mm-dd).
  * Past Excel's row limit the rows continue on "<title> (2)", "<title> (3)"...
  */
+/** Date written into the workbook properties and zip entries (fixed: see renderXlsx). */
+const XLSX_FIXED_DATE = new Date('2000-01-01T00:00:00Z');
+
+type ZipAppend = (source: unknown, data: Record<string, unknown>) => unknown;
+
+/**
+ * exceljs' streaming writer appends zip entries through archiver without a date, so each
+ * gets the current time; some are appended inside its constructor. This pins the date on
+ * archiver's append while the writer is constructed, then on the writer's own archive.
+ */
+function withPinnedZipDates<T extends object>(create: () => T): T {
+  const requireFromExcel = createRequire(createRequire(import.meta.url).resolve('exceljs'));
+  const archiver = requireFromExcel('archiver') as (format: string) => object;
+  const prototype = Object.getPrototypeOf(archiver('zip')) as { append: ZipAppend };
+  const append = prototype.append;
+  const pinned = function (this: unknown, source: unknown, data: Record<string, unknown>) {
+    return append.call(this, source, { ...data, date: XLSX_FIXED_DATE });
+  };
+  prototype.append = pinned;
+  try {
+    const writer = create();
+    const zip = (writer as { zip?: { append: ZipAppend } }).zip;
+    if (zip) zip.append = pinned.bind(zip);
+    return writer;
+  } finally {
+    prototype.append = append;
+  }
+}
+
 export async function renderXlsx(input: RenderInput, options: { maxRowsPerSheet?: number } = {}): Promise<number> {
   const { default: ExcelJS } = await import('exceljs');
   const perSheet = options.maxRowsPerSheet ?? XLSX_MAX_DATA_ROWS;
   const writers = input.columns.map(columnWriter);
-  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: input.target, useStyles: true, useSharedStrings: false });
+  // Same rows, same bytes: the delivery ledger recognises content it already sent by its
+  // SHA-256, so the workbook's dates and the zip entries' times must not be "now".
+  const workbook = withPinnedZipDates(() => new ExcelJS.stream.xlsx.WorkbookWriter({ filename: input.target, useStyles: true, useSharedStrings: false }));
+  workbook.created = XLSX_FIXED_DATE;
+  workbook.modified = XLSX_FIXED_DATE;
   const addSheet = (index: number) => {
     const name = index === 1 ? input.title.slice(0, 31) : `${input.title.slice(0, 31 - ` (${index})`.length)} (${index})`;
     const sheet = workbook.addWorksheet(name, { views: [{ state: 'frozen', ySplit: 1 }] });
