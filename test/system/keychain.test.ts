@@ -60,7 +60,21 @@ describe('OS keychain through dataprod secrets', () => {
   });
   afterAll(async () => {
     await deleteSecret(partner, 'api-token');
+    await deleteSecret(`${partner}-init`, 'sftp-private-key');
     await cleanup?.();
+  });
+
+  it('init --sftp-key-file stores the key in the keychain, not in the partner file', async () => {
+    const keyFile = join(home, 'id_ed25519');
+    const key = `-----BEGIN OPENSSH PRIVATE KEY-----\n${value}\n-----END OPENSSH PRIVATE KEY-----\n`;
+    await writeFile(keyFile, key);
+    await chmod(keyFile, 0o600);
+    const fingerprint = `SHA256:${'B'.repeat(43)}`;
+    const done = await cli('init', '--partner', `${partner}-init`, '--brands', 'X', '--segments', 's', '--alert-recipients', 'dados@example.com', '--sftp-host', 'sftp.example.com', '--sftp-user', 'u', '--sftp-fingerprint', fingerprint, '--sftp-key-file', keyFile, '--yes');
+    expect(done.stdout).toContain('stored in the OS keychain: sftp-private-key');
+    expect(await findSecret(`${partner}-init`, 'sftp-private-key')).toMatchObject({ source: 'keychain', value: key });
+    await writeFile(keyFile, 'gone');
+    expect(await readFile(join(home, 'partners', `${partner}-init.yaml`), 'utf8')).not.toContain(value);
   });
 
   it('set (from a file), get, list, get --reveal, delete: the value only where asked for', async () => {
