@@ -1,8 +1,10 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempHome, testContext } from '../../test/helpers.js';
 import { ConfigError } from '../errors.js';
 import { decideAlert } from '../ops/alert-state.js';
-import { recordDelivery } from '../ops/ledger.js';
+import { recordBuilt, recordDelivery } from '../ops/ledger.js';
 import { acquirePartnerLock } from '../ops/lock.js';
 import { appendRunRecord } from '../ops/run-store.js';
 import { status } from './status.js';
@@ -59,5 +61,29 @@ describe('dataprod status', () => {
     expect(ghost.error).toMatch(/no configuration for partner "ghost"/);
     expect(result.data.partners.map((item) => item.partner)).toContain('ouchhungry');
     await expect(status({ partner: 'ghost' }, testContext(home, now))).rejects.toBeInstanceOf(ConfigError);
+  });
+
+  it('counts only deliveries as success when the report has a destination, builds otherwise', async () => {
+    await mkdir(join(home, 'partners'), { recursive: true });
+    await writeFile(
+      join(home, 'partners', 'acme.yaml'),
+      [
+        'partner: acme',
+        'display_name: ACME',
+        'products: { brands: [Acme] }',
+        'segments: [biscoitos]',
+        'reports: { daily-analytic: { enabled: true, formats: [csv] } }',
+        'privacy: { k: 11 }',
+        'notifications: { data_team_recipients: [dados@example.com] }',
+        'destinations: [{ name: drop, type: local }]',
+        '',
+      ].join('\n'),
+    );
+    const key = { partner: 'acme', report: 'daily-analytic', period: '2026-11-19' };
+    await recordDelivery(home, { ...key, destination: 'drop' }, manifest, { runId: 'delivered-run', now: new Date('2026-11-20T09:31:00Z') });
+    // The next day was built but its delivery failed: not a success.
+    await recordBuilt(home, { ...key, period: '2026-11-20' }, manifest, { runId: 'built-run', now: new Date('2026-11-21T09:31:00Z') });
+    const [acme] = (await status({ partner: 'acme' }, testContext(home, now))).data.partners;
+    expect(acme!.reports[0]!.last_success).toMatchObject({ run_id: 'delivered-run', kind: 'delivered', period: '2026-11-19' });
   });
 });

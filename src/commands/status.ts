@@ -56,15 +56,21 @@ function formatAge(hours: number | null): string {
   return `${Math.floor(hours / 24)} d ${Math.floor(hours % 24)} h`;
 }
 
-/** The latest success of a report: the ledger (delivered, or built without destinations), or a run record. */
-async function lastSuccess(home: string, partner: string, report: ReportName, runs: RunRecord[]): Promise<ReportStatus['last_success']> {
-  const entry = await lastDelivered(home, partner, report, undefined, { includeBuilt: true });
+/**
+ * The latest success of a report: its latest delivery, from the ledger or a run record.
+ * A partner with no destination for the report succeeds by building it (the `built`
+ * marker); one with destinations only by delivering, so a failed delivery is not hidden.
+ */
+async function lastSuccess(home: string, config: PartnerConfig, report: ReportName, runs: RunRecord[]): Promise<ReportStatus['last_success']> {
+  const hasDestinations = config.destinations.some((destination) => destination.enabled && (!destination.reports || destination.reports.includes(report)));
+  const entry = await lastDelivered(home, config.partner, report, undefined, { includeBuilt: !hasDestinations });
   let best: ReportStatus['last_success'] = entry ? { at: entry.at, period: entry.period, run_id: entry.run_id, kind: entry.kind } : null;
+  const accepted = new Set(hasDestinations ? ['delivered'] : ['delivered', 'built']);
   for (const run of runs) {
     if (!run.finished_at) continue;
     for (const item of run.reports ?? []) {
-      if (item.report !== report || (item.status !== 'delivered' && item.status !== 'built')) continue;
-      if (!best || run.finished_at > best.at) best = { at: run.finished_at, period: item.period, run_id: run.run_id, kind: item.status };
+      if (item.report !== report || !accepted.has(item.status)) continue;
+      if (!best || run.finished_at > best.at) best = { at: run.finished_at, period: item.period, run_id: run.run_id, kind: item.status as 'delivered' | 'built' };
     }
   }
   return best;
@@ -104,7 +110,7 @@ export async function status(options: StatusOptions, context: CommandContext): P
     }
     for (const report of config ? enabledReports(config) : []) {
       const schedule = scheduleFor(config!, report);
-      const success = await lastSuccess(home, partner, report, runs);
+      const success = await lastSuccess(home, config!, report, runs);
       const previous = previousCronTime(schedule, now);
       const overdue = previous !== null && now.getTime() - previous.getTime() > OVERDUE_GRACE_MS && (!success || Date.parse(success.at) < previous.getTime());
       entry.reports.push({
