@@ -151,6 +151,9 @@ export async function run(options: RunOptions, context: CommandContext): Promise
       const { startSandbox } = await import('../sandbox/index.js');
       sandbox = await startSandbox({ home, partner: config.partner });
       config = sandbox.applyTo(config);
+      const { applySandboxFaults } = await import('../sandbox/faults-from-env.js');
+      const faults = applySandboxFaults(sandbox, process.env.DATAPROD_SANDBOX_FAULTS);
+      if (faults.length > 0) logger.warn(`sandbox faults injected: ${faults.join(', ')}`);
       logger.info(`sandbox: SFTP ${sandbox.sftp.host}:${sandbox.sftp.port}, API ${sandbox.api.url}, SMTP ${sandbox.smtp.host}:${sandbox.smtp.port}`);
     }
     const connectorContext: ConnectorContext = { partner: config.partner, home, logger, secret: secretSource(config, sandbox), signal: abort.signal };
