@@ -7,7 +7,7 @@ import { sandboxDir } from '../lake/layout.js';
 import { silentLogger } from '../log.js';
 import { startApiSandbox, type ApiSandbox } from '../sandbox/api-server.js';
 import { writeTestPackage } from '../sandbox/test-package.js';
-import { API_CONNECTOR, createApiConnector } from './api.js';
+import { API_CONNECTOR, createApiConnector, readPackageRows } from './api.js';
 import { describeConnectorContract } from './contract.js';
 import { apiOptions, type ApiOptions } from './options.js';
 import type { ConnectorContext } from './types.js';
@@ -98,7 +98,11 @@ describe('api connector against the sandbox partner API', () => {
     expect(stored.map((record) => record.body!.batch).sort()).toEqual([1, 2, 3]);
     expect(stored.reduce((sum, record) => sum + record.body!.rows.length, 0)).toBe(25);
     const first = stored[0]!.body!.rows[0] as Record<string, unknown>;
-    expect(first).toMatchObject({ sale_date: '2026-11-20', order_key: 'o000000', units: 1, unit_price: 4.5 });
+    expect(first).toMatchObject({ sale_date: '2026-11-20', sale_time: '08:00:00', order_key: 'o000000', units: 1, unit_price: 4.5 });
+    // On the wire, decimals keep their exact digits and scale, as in the JSON rendering.
+    const { rows, from } = await readPackageRows(pkg, home);
+    expect(from).toBe('ouchhungry_daily-analytic_2026-11-20.parquet');
+    expect(rows[0]).toContain('"unit_price":4.50,"units":1,"line_total":4.50');
 
     const again = await connector.deliver(pkg);
     expect(again.files.map((file) => file.sha256)).toEqual(receipt.files.map((file) => file.sha256));

@@ -90,15 +90,18 @@ interface CachedToken {
   expiresAt: number;
 }
 
-interface RowsSource {
+export interface RowsSource {
   /** Each row as JSON text, in file order, so batches and their keys are stable. */
   rows: string[];
   /** What the rows were read from, for logs. */
   from: string;
 }
 
-/** Reads the package's rows: its Parquet rendering, else its JSON rendering, else the gold table. */
-async function readPackageRows(pkg: OutboxPackage, home: string): Promise<RowsSource> {
+/**
+ * Reads a package's rows as JSON texts, in file order: its Parquet rendering, else its
+ * JSON rendering, else the gold table; the file must still match the manifest's SHA-256.
+ */
+export async function readPackageRows(pkg: OutboxPackage, home: string): Promise<RowsSource> {
   const { manifest } = pkg;
   const parquet = manifest.files.find((file) => file.format === 'parquet');
   const json = manifest.files.find((file) => file.format === 'json');
@@ -128,12 +131,21 @@ async function readPackageRows(pkg: OutboxPackage, home: string): Promise<RowsSo
 }
 
 async function readParquetRows(path: string): Promise<string[]> {
-  const { withDuck, sqlString } = await import('../lake/duckdb.js');
-  // to_json keeps DECIMAL exact (a JSON number literal) and dates as ISO text;
-  // one thread keeps the file's row order, and so the batches, stable.
+  const { withDuck, sqlIdentifier, sqlString } = await import('../lake/duckdb.js');
+  // to_json writes a DECIMAL of width 18 or more with its exact digits and full scale
+  // (9.00, as the JSON rendering does), narrower ones through a double (9.0): widen them.
+  // One thread keeps the file's row order, and so the batches and their keys, stable.
   return withDuck(
     async (duck) => {
-      const rows = await duck.all<{ j: string }>(`SELECT to_json(r)::VARCHAR AS j FROM read_parquet(${sqlString(path)}) r`);
+      const source = `read_parquet(${sqlString(path)})`;
+      const columns = await duck.all<{ column_name: string; column_type: string }>(`DESCRIBE SELECT * FROM ${source}`);
+      const select = columns
+        .map(({ column_name: name, column_type: type }) => {
+          const decimal = /^DECIMAL\((\d+),\s*(\d+)\)$/i.exec(type);
+          return decimal ? `CAST(${sqlIdentifier(name)} AS DECIMAL(${Math.max(18, Number(decimal[1]))},${decimal[2]})) AS ${sqlIdentifier(name)}` : sqlIdentifier(name);
+        })
+        .join(', ');
+      const rows = await duck.all<{ j: string }>(`SELECT to_json(r)::VARCHAR AS j FROM (SELECT ${select || '*'} FROM ${source}) r`);
       return rows.map((row) => row.j);
     },
     { threads: 1 },
