@@ -111,14 +111,24 @@ export async function status(options: StatusOptions, context: CommandContext): P
     for (const report of config ? enabledReports(config) : []) {
       const schedule = scheduleFor(config!, report);
       const success = await lastSuccess(home, config!, report, runs);
-      const previous = previousCronTime(schedule, now);
+      let previous: Date | null;
+      let next: Date;
+      try {
+        previous = previousCronTime(schedule, now);
+        next = nextCronTime(schedule, now);
+      } catch (error) {
+        // A bad schedule is this partner's problem, not a reason to hide the others.
+        if (options.partner) throw error;
+        entry.error = (error as Error).message;
+        continue;
+      }
       const overdue = previous !== null && now.getTime() - previous.getTime() > OVERDUE_GRACE_MS && (!success || Date.parse(success.at) < previous.getTime());
       entry.reports.push({
         report,
         schedule,
         last_success: success,
         age_hours: success ? Number(((now.getTime() - Date.parse(success.at)) / 3_600_000).toFixed(2)) : null,
-        next_due: nextCronTime(schedule, now).toISOString(),
+        next_due: next.toISOString(),
         overdue: Boolean(overdue && success),
       });
     }

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempHome } from '../../test/helpers.js';
 import { TryLaterError } from '../errors.js';
@@ -69,19 +69,33 @@ describe('acquirePartnerLock', () => {
   });
 
   it('lets exactly one of several concurrent processes in', async () => {
+    const release = join(home, 'release');
+    // The winner holds the lock until the test has seen the others give up, however slowly they start.
     const script = `
+      const { existsSync } = await import('node:fs');
       const { acquirePartnerLock } = await import(${JSON.stringify(new URL('./lock.ts', import.meta.url).pathname)});
-      try { await acquirePartnerLock(process.argv[1], 'ouchhungry', { runId: 'p' + process.pid }); console.log('got'); await new Promise((r) => setTimeout(r, 1500)); }
-      catch (error) { console.log('exit', error.exitCode); }
+      try {
+        await acquirePartnerLock(process.argv[1], 'ouchhungry', { runId: 'p' + process.pid });
+        console.log('got');
+        const deadline = Date.now() + 30000;
+        while (!existsSync(process.argv[2]) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      } catch (error) { console.log('exit', error.exitCode); }
     `;
+    let exited = 0;
     const runs = Array.from({ length: 4 }, () =>
       new Promise<string>((resolve) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, home], { stdio: ['ignore', 'pipe', 'inherit'] });
+        const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, home, release], { stdio: ['ignore', 'pipe', 'inherit'] });
         let out = '';
         child.stdout.on('data', (chunk) => (out += chunk));
-        child.on('exit', () => resolve(out.trim()));
+        child.on('exit', () => {
+          exited++;
+          resolve(out.trim());
+        });
       }),
     );
+    const deadline = Date.now() + 30_000;
+    while (exited < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    await writeFile(release, '');
     const outcomes = await Promise.all(runs);
     expect(outcomes.filter((outcome) => outcome === 'got')).toHaveLength(1);
     expect(outcomes.filter((outcome) => outcome === 'exit 75')).toHaveLength(3);
