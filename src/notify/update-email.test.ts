@@ -64,7 +64,8 @@ describe('buildUpdateEmail', () => {
     expect(dailyPart).toContain('inbound/daily-analytic/2026-11-20/');
     expect(dailyPart).not.toContain('monthly-by-city/2026-10');
     expect(monthlyPart).not.toContain('partner-api');
-    expect(monthlyPart).toContain('cells merged: 3');
+    expect(monthlyPart).toContain('Cells merged for privacy: 3');
+    expect(monthlyPart).not.toContain('withheld');
     expect(monthlyPart).toContain('Revenue: R$ 1.234.567,89');
   });
 });

@@ -18,7 +18,15 @@ export interface UpdateEmailInput {
   runId: string;
 }
 
-const SUMMARY_SHOWN_APART = new Set(['units', 'revenue']);
+/** Manifest summary figures worth telling the partner (the rest are reconciliation internals). */
+const SUMMARY_FACTS: { key: string; label: string; money?: boolean; onlyIfNonZero?: boolean }[] = [
+  { key: 'orders', label: 'Orders' },
+  { key: 'customers', label: 'Customers reached' },
+  { key: 'cells_merged', label: 'Cells merged for privacy' },
+  { key: 'cells_suppressed', label: 'Cells suppressed for privacy' },
+  { key: 'suppressed_units', label: 'Units withheld for privacy', onlyIfNonZero: true },
+  { key: 'suppressed_revenue', label: 'Revenue withheld for privacy', money: true, onlyIfNonZero: true },
+];
 
 /** Receipts that carried this package: by file name (API batches are named after the package too). */
 function receiptsFor(pkg: OutboxPackage, receipts: DeliveryReceipt[], onlyPackage: boolean): DeliveryReceipt[] {
@@ -72,8 +80,10 @@ export function buildUpdateEmail(input: UpdateEmailInput): Notification {
       ['Units', formatInteger(summary.units)],
       ['Revenue', formatMoney(summary.revenue)],
     ];
-    for (const [key, value] of Object.entries(summary)) {
-      if (!SUMMARY_SHOWN_APART.has(key) && value !== null && value !== undefined) facts.push([key.replace(/_/g, ' '), typeof value === 'number' ? formatInteger(value) : String(value)]);
+    for (const fact of SUMMARY_FACTS) {
+      const value = summary[fact.key];
+      if (value === null || value === undefined || (fact.onlyIfNonZero && Number(value) === 0)) continue;
+      facts.push([fact.label, fact.money ? formatMoney(value) : formatInteger(value)]);
     }
     const delivered = receiptsFor(pkg, receipts, packages.length === 1);
     textParts.push('', `${manifest.report}, period ${manifest.period}`);
