@@ -359,7 +359,7 @@ class ApiConnector implements Connector {
       bytes: files.reduce((sum, file) => sum + file.bytes, 0),
       retries: this.retries - startRetries,
     };
-    this.context.logger.info(`${this.name}: delivered ${manifest.report} ${manifest.period} to ${receipt.location} (${files.length} request${files.length === 1 ? '' : 's'}, ${receipt.retries} retries)`);
+    this.context.logger.debug(`${this.name}: delivered ${manifest.report} ${manifest.period} to ${receipt.location} (${files.length} request${files.length === 1 ? '' : 's'}, ${receipt.retries} retries)`);
     return receipt;
   }
 
