@@ -1,7 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Logger } from 'winston';
+import winston, { type Logger } from 'winston';
 import type { CommandContext, CommandResult } from './commands/context.js';
 import { dateRange, parseDate, parseMonth } from './dates.js';
 import { ExitCode, UsageError, toDataprodError } from './errors.js';
@@ -62,6 +62,8 @@ export function buildProgram(): Command {
     .option('-q, --quiet', 'only warnings and errors on stderr')
     .option('--no-color', 'no colour in terminal output')
     .showHelpAfterError('(run with --help for usage)')
+    // Set before the subcommands are added: they copy it, so a bad flag anywhere is exit 64, not 1.
+    .exitOverride()
     .addHelpText(
       'after',
       example(`
@@ -330,7 +332,6 @@ const state: { global: GlobalOptions; logger?: Logger } = { global: {} };
 /** The one place that exits: prints one line for a failure and maps it to its exit code. */
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
-  program.exitOverride();
   let exitCode = 0;
   try {
     await program.parseAsync(argv);
@@ -345,6 +346,8 @@ export async function main(argv: string[]): Promise<void> {
       process.stderr.write(`${redact(line)}\n`);
       if (state.global.verbose) process.stderr.write(`${redact(String((error as Error)?.stack ?? error))}\n`);
       if (state.global.json) process.stdout.write(`${redact(JSON.stringify({ error: { message: failure.message, hint: failure.hint, exit_code: failure.exitCode, type: failure.name } }))}\n`);
+      // The line above is the terminal's copy; the run's JSON log gets the details.
+      for (const transport of state.logger?.transports ?? []) if (transport instanceof winston.transports.Console) transport.silent = true;
       state.logger?.error(failure.message, { exit_code: failure.exitCode, hint: failure.hint, stack: (error as Error)?.stack });
       exitCode = failure.exitCode;
     }
