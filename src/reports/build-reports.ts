@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'winston';
 import type { OutboxPackage } from '../connectors/types.js';
 import { businessDate, previousMonth, yesterday } from '../dates.js';
@@ -129,6 +130,9 @@ export async function buildReports(options: BuildReportsOptions): Promise<BuildR
       onCreate: (path) =>
         logger.warn(`created the pseudonymization key for ${config.partner} at ${path}: keep it (or store it with dataprod secrets set); losing it changes every order_key and customer_key`),
     }));
+  // DuckDB spills large sorts and joins here; it creates only the last path component.
+  const tempDirectory = metaDir(home, 'tmp', 'duckdb');
+  await mkdir(tempDirectory, { recursive: true });
   return withDuck(
     async (duck) => {
       registerPseudonymFunction(duck, secret);
@@ -136,7 +140,7 @@ export async function buildReports(options: BuildReportsOptions): Promise<BuildR
       for (const { definition, period } of planned) reports.push(await buildOne(duck, definition, period, { ...options, logger, now }));
       return { partner: config.partner, reports };
     },
-    { tempDirectory: metaDir(home, 'tmp', 'duckdb') },
+    { tempDirectory },
   );
 }
 

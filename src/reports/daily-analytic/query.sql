@@ -12,6 +12,7 @@
 -- pseudonym(kind, id) is registered by the caller: hex HMAC-SHA256 under the partner's key.
 -- Raw transaction and customer ids are read here and never selected into the output.
 CREATE OR REPLACE TEMP TABLE daily_analytic AS
+SELECT * FROM (
 WITH products AS (
   SELECT product_code, name, brand, manufacturer, segment
   FROM read_parquet({{products_files}}, hive_partitioning = true, hive_types = {'date': DATE}, union_by_name = true)
@@ -46,4 +47,6 @@ SELECT
 FROM sales AS s
 JOIN partner_products AS p USING (product_code)
 WHERE CAST(s.local_time AS DATE) = CAST({{date}} AS DATE)
+)
+-- Sorted on the output columns, so each pseudonym is computed once per row.
 ORDER BY sale_date, sale_time, order_key;

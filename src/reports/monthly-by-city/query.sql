@@ -58,10 +58,18 @@ SELECT
 FROM read_parquet({{products_files}}, hive_partitioning = true, hive_types = {'date': DATE}, union_by_name = true)
 QUALIFY row_number() OVER (PARTITION BY product_code ORDER BY date DESC) = 1;
 
--- Every completed sale of both months (all brands: shares need the competitors).
+-- Every completed sale of both months (all brands: shares need the competitors). A sale's
+-- month is decided by comparing the instant with the months' São Paulo midnights, which
+-- costs far less than converting every sold_at to local time.
+CREATE OR REPLACE TEMP TABLE mbc_bounds AS
+SELECT
+  timezone('America/Sao_Paulo', CAST(({{previous_month}} || '-01') AS TIMESTAMP)) AS previous_start,
+  timezone('America/Sao_Paulo', CAST(({{month}} || '-01') AS TIMESTAMP)) AS month_start,
+  timezone('America/Sao_Paulo', CAST(({{month}} || '-01') AS TIMESTAMP) + INTERVAL 1 MONTH) AS next_start;
+
 CREATE OR REPLACE TEMP TABLE mbc_sales AS
 SELECT
-  strftime(timezone('America/Sao_Paulo', t.sold_at), '%Y-%m') AS month,
+  CASE WHEN t.sold_at >= b.month_start THEN {{month}} ELSE {{previous_month}} END AS month,
   CAST(t.transaction_id AS VARCHAR) AS transaction_id,
   CAST(t.customer_id AS VARCHAR) AS customer_id,
   CAST(t.product_code AS VARCHAR) AS product_code,
@@ -70,13 +78,13 @@ SELECT
   CAST(t.quantity * t.unit_price AS DECIMAL(18,2)) AS line_total,
   CAST(t.city AS VARCHAR) AS city,
   CAST(t.state AS VARCHAR) AS state,
-  p.product_name,
   p.segment,
   p.is_partner
 FROM read_parquet({{transactions_files}}, union_by_name = true) AS t
+CROSS JOIN mbc_bounds AS b
 JOIN mbc_products AS p ON p.product_code = CAST(t.product_code AS VARCHAR)
 WHERE t.status = 'completed'
-  AND strftime(timezone('America/Sao_Paulo', t.sold_at), '%Y-%m') IN ({{month}}, {{previous_month}});
+  AND t.sold_at >= b.previous_start AND t.sold_at < b.next_start;
 
 CREATE OR REPLACE TEMP TABLE mbc_cells AS
 SELECT month, state, city, product_code, count(DISTINCT customer_id) AS customers,
@@ -95,7 +103,7 @@ WHERE s.is_partner;
 CREATE OR REPLACE TEMP TABLE mbc_candidates AS
 SELECT
   month, state, row_city AS city, product_code,
-  any_value(product_name) AS product_name,
+  (SELECT product_name FROM mbc_products AS p WHERE p.product_code = a.product_code) AS product_name,
   any_value(segment) AS segment,
   bool_or(merged) AS merged,
   count(DISTINCT city) AS cities,
@@ -105,7 +113,7 @@ SELECT
   max(unit_price) AS max_unit_price,
   count(DISTINCT transaction_id) AS orders,
   count(DISTINCT customer_id) AS customers
-FROM mbc_assigned
+FROM mbc_assigned AS a
 GROUP BY month, state, row_city, product_code;
 
 -- Rule 2: OUTRAS rows still below k.
@@ -138,15 +146,18 @@ LEFT JOIN mbc_hidden AS h USING (month);
 
 -- Rule 4: segment totals per city (all brands) and the residual behind published city rows.
 CREATE OR REPLACE TEMP TABLE mbc_segments AS
+WITH published_cells AS (
+  SELECT state, city, product_code FROM mbc_rows
+  WHERE month = {{month}} AND status = 'published' AND NOT merged
+)
 SELECT
   s.state, s.city, s.segment,
   sum(s.quantity) AS units,
   sum(s.line_total) AS revenue,
-  count(DISTINCT s.customer_id) FILTER (WHERE r.product_code IS NULL) AS residual_customers
+  count(DISTINCT s.customer_id) FILTER (WHERE c.product_code IS NULL) AS residual_customers
 FROM mbc_sales AS s
-LEFT JOIN mbc_rows AS r
-  ON s.is_partner AND r.status = 'published' AND NOT r.merged
-  AND r.month = s.month AND r.state = s.state AND r.city = s.city AND r.product_code = s.product_code
+LEFT JOIN published_cells AS c
+  ON c.state = s.state AND c.city = s.city AND c.product_code = s.product_code
 WHERE s.month = {{month}}
 GROUP BY s.state, s.city, s.segment;
 
