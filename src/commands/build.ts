@@ -38,7 +38,11 @@ export function renderBuildText(result: BuildResult): string {
     ];
     if (built.report === 'monthly-by-city') {
       lines.push(`  k=${summary.k}: ${summary.cells_merged} cells merged into OUTRAS, ${summary.cells_suppressed} suppressed, ${summary.shares_withheld} rows with shares withheld`);
-      if (summary.days_missing) lines.push(`  warning: no silver for ${summary.days_missing}`);
+      if (summary.days_missing) {
+        const missing = String(summary.days_missing).split(',');
+        const shown = missing.length > 3 ? `${missing.slice(0, 3).join(', ')} ...` : missing.join(', ');
+        lines.push(`  warning: built on ${summary.days_present} of ${summary.days_expected} days; no silver for ${missing.length} (${shown})`);
+      }
     }
     lines.push(`  outbox: ${outbox.dir} (+ manifest.json, SHA256SUMS)`, `  gold:   ${built.gold}`);
     return lines.join('\n');

@@ -36,12 +36,6 @@ function columnWriter(column: RenderColumn): ColumnWriter {
 /** Data rows one Excel sheet can hold (1 048 576 rows, less the header). */
 export const XLSX_MAX_DATA_ROWS = 1_048_575;
 
-/**
- * XLSX with exceljs' streaming writer (rows are committed as they come, so a large day does
- * not sit in memory): a sheet named after the report, a bold frozen header row, typed
- * cells with number formats (money with 2 decimals, shares with 4, dates yyyy-mm-dd).
- * Past Excel's row limit the rows continue on "<title> (2)", "<title> (3)"...
- */
 /** Date written into the workbook properties and zip entries (fixed: see renderXlsx). */
 const XLSX_FIXED_DATE = new Date('2000-01-01T00:00:00Z');
 
@@ -71,6 +65,12 @@ function withPinnedZipDates<T extends object>(create: () => T): T {
   }
 }
 
+/**
+ * XLSX with exceljs' streaming writer (rows are committed as they come, so a large day does
+ * not sit in memory): a sheet named after the report, a bold frozen header row, typed
+ * cells with number formats (money with 2 decimals, shares with 4, dates yyyy-mm-dd).
+ * Past Excel's row limit the rows continue on "<title> (2)", "<title> (3)"...
+ */
 export async function renderXlsx(input: RenderInput, options: { maxRowsPerSheet?: number } = {}): Promise<number> {
   const { default: ExcelJS } = await import('exceljs');
   const perSheet = options.maxRowsPerSheet ?? XLSX_MAX_DATA_ROWS;

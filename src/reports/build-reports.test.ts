@@ -120,6 +120,12 @@ describe('buildReports', () => {
     }
   });
 
+  it('renders the same data files byte for byte when nothing changed (the delivery ledger compares SHA-256)', async () => {
+    const digests = (result: Awaited<ReturnType<typeof buildBoth>>) => result.reports.flatMap((built) => built.outbox.manifest.files.map((file) => `${file.name} ${file.sha256}`));
+    const first = digests(await buildBoth());
+    expect(digests(await buildBoth())).toEqual(first);
+  });
+
   it('re-building replaces the outbox package and the gold file, leaving nothing stale', async () => {
     const first = await buildBoth();
     const daily = first.reports[0]!;
