@@ -6,7 +6,7 @@ import { ConfigError, InternalError } from '../errors.js';
 import { withAtomicFile } from '../lake/atomic.js';
 import { sqlIdentifier, sqlString, withDuck, type DuckSession } from '../lake/duckdb.js';
 import { goldFile, metaDir, outboxDir } from '../lake/layout.js';
-import { silentLogger } from '../log.js';
+import { registerSecretValue, silentLogger } from '../log.js';
 import type { PartnerConfig, ReportName } from '../partners/config.js';
 import { renderPackage } from '../render/index.js';
 import { resolveOrCreateSecret } from '../secrets/index.js';
@@ -130,6 +130,8 @@ export async function buildReports(options: BuildReportsOptions): Promise<BuildR
       onCreate: (path) =>
         logger.warn(`created the pseudonymization key for ${config.partner} at ${path}: keep it (or store it with dataprod secrets set); losing it changes every order_key and customer_key`),
     }));
+  // A key handed in directly (tests, a caller that resolved it) is masked in logs like any other.
+  registerSecretValue(secret);
   // DuckDB spills large sorts and joins here; it creates only the last path component.
   const tempDirectory = metaDir(home, 'tmp', 'duckdb');
   await mkdir(tempDirectory, { recursive: true });
