@@ -9,7 +9,7 @@ import { hashFile, writeManifestAndSums } from './manifest.js';
 import { renderParquet } from './parquet.js';
 import { readToolVersion } from './tool-version.js';
 import { formatExtension, type CsvOptions, type RenderColumn, type RenderFormat } from './types.js';
-import { renderXlsx } from './xlsx.js';
+import { XLSX_MAX_DATA_ROWS, renderXlsx } from './xlsx.js';
 
 export type { CsvOptions, RenderColumn, RenderFormat } from './types.js';
 export { hashFile, parseSha256Sums, MANIFEST, SHA256SUMS } from './manifest.js';
@@ -30,6 +30,8 @@ export interface RenderPackageOptions {
   csv: CsvOptions;
   /** Report figures for the manifest (units, revenue, merged and suppressed cells...). */
   summary: Record<string, number | string | null>;
+  /** Above this many rows the XLSX file is left out (default: Excel's one-sheet limit). */
+  xlsxMaxRows?: number;
   /** The clock for generated_at. */
   now: Date;
 }
@@ -52,6 +54,7 @@ export async function renderPackage(options: RenderPackageOptions): Promise<Outb
   const rows = Number(sourceRows);
   const manifest = await replaceDirAtomic(options.dir, async (tmp) => {
     const files: PackageFile[] = [];
+    const omitted: string[] = [];
     for (const format of formats) {
       const name = packageFileName(options.partner, options.report, options.period, format);
       const target = join(tmp, name);
@@ -60,6 +63,13 @@ export async function renderPackage(options: RenderPackageOptions): Promise<Outb
       else if (format === 'parquet') await renderParquet(input);
       else if (format === 'json') await renderJson(input);
       else if (format === 'xlsx') {
+        // XLSX is for people opening Excel, which shows at most one sheet of 1,048,575 rows;
+        // past that the workbook helps nobody and costs minutes, so it is left out and the
+        // manifest says why (CSV, Parquet and JSON carry every row).
+        if (rows > (options.xlsxMaxRows ?? XLSX_MAX_DATA_ROWS)) {
+          omitted.push(`xlsx left out: ${rows} rows exceed Excel's ${XLSX_MAX_DATA_ROWS} rows a sheet; use the CSV or Parquet file`);
+          continue;
+        }
         const written = await renderXlsx(input);
         if (written !== rows) throw new InternalError(`${name}: wrote ${written} rows, gold has ${rows}`);
       } else throw new InternalError(`unknown format ${String(format)}`);
@@ -72,7 +82,7 @@ export async function renderPackage(options: RenderPackageOptions): Promise<Outb
       rows,
       files,
       columns: options.columns.map((column) => ({ name: column.name, type: column.type })),
-      summary: options.summary,
+      summary: omitted.length > 0 ? { ...options.summary, formats_omitted: omitted.join('; ') } : options.summary,
       generated_at: options.now.toISOString(),
       tool_version: readToolVersion(),
     };

@@ -47,7 +47,7 @@ afterAll(async () => {
 
 const brazil: CsvOptions = { delimiter: ';', decimal_mark: ',', bom: true };
 
-async function render(dir: string, options: { formats?: RenderFormat[]; csv?: CsvOptions; from?: string } = {}) {
+async function render(dir: string, options: { formats?: RenderFormat[]; csv?: CsvOptions; from?: string; xlsxMaxRows?: number } = {}) {
   return renderPackage({
     duck,
     source: options.from ?? source,
@@ -60,10 +60,17 @@ async function render(dir: string, options: { formats?: RenderFormat[]; csv?: Cs
     csv: options.csv ?? brazil,
     summary: { units: 17, revenue: '1243.45' },
     now: new Date('2026-11-21T09:00:00Z'),
+    ...(options.xlsxMaxRows === undefined ? {} : { xlsxMaxRows: options.xlsxMaxRows }),
   });
 }
 
 describe('renderPackage', () => {
+  it('leaves XLSX out past the sheet row limit and says so in the manifest', async () => {
+    const pkg = await render('too-big', { xlsxMaxRows: 1 });
+    expect(pkg.manifest.files.map((file) => file.format)).toEqual(['csv', 'parquet', 'json']);
+    expect(String(pkg.manifest.summary.formats_omitted)).toMatch(/xlsx left out: \d+ rows exceed Excel/);
+  });
+
   it('names files <partner>_<report>_<period>.<ext> and lists them in the manifest with rows', async () => {
     const pkg = await render('all');
     expect(pkg.manifest.files.map((file) => file.name)).toEqual(['csv', 'parquet', 'json', 'xlsx'].map((ext) => `acme_daily-analytic_2026-11-20.${ext}`));

@@ -137,7 +137,7 @@ export async function buildReports(options: BuildReportsOptions): Promise<BuildR
   await mkdir(tempDirectory, { recursive: true });
   return withDuck(
     async (duck) => {
-      registerPseudonymFunction(duck, secret);
+      await registerPseudonymFunction(duck, secret);
       const reports: BuiltReport[] = [];
       for (const { definition, period } of planned) reports.push(await buildOne(duck, definition, period, { ...options, logger, now }));
       return { partner: config.partner, reports };

@@ -1,6 +1,6 @@
-import { DuckDBScalarFunction, VARCHAR } from '@duckdb/node-api';
-import { createHmac } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { DuckSession } from '../lake/duckdb.js';
+import { registerSecretValue } from '../log.js';
 
 /** Name of the SQL function reports call: `pseudonym('customer', customer_id)`. */
 export const PSEUDONYM_FUNCTION = 'pseudonym';
@@ -16,57 +16,32 @@ export function pseudonymize(secret: string, kind: string, id: string): string {
   return createHmac('sha256', secret).update(`${kind}:${id}`).digest('hex');
 }
 
-export interface PseudonymOptions {
-  /**
-   * Kinds whose ids repeat across rows (a customer buys many times): their pseudonyms are
-   * memoised. One HMAC costs about 10 µs here, so this matters on large days; order ids are
-   * unique and gain nothing. Default ['customer'].
-   */
-  cachedKinds?: string[];
-  /** Most memoised pseudonyms kept at once (default 500 000, about 75 MB). */
-  cacheLimit?: number;
+/** HMAC's inner and outer key pads (RFC 2104): the key, zero-padded to SHA-256's 64-byte block. */
+function hmacPads(secret: string): { inner: Buffer; outer: Buffer } {
+  let key = Buffer.from(secret, 'utf8');
+  if (key.length > 64) key = createHash('sha256').update(key).digest();
+  const block = Buffer.alloc(64);
+  key.copy(block);
+  return { inner: Buffer.from(block.map((byte) => byte ^ 0x36)), outer: Buffer.from(block.map((byte) => byte ^ 0x5c)) };
 }
 
 /**
- * Registers `pseudonym(kind VARCHAR, id VARCHAR) -> VARCHAR` on the session, so the report
- * SQL stays set-based while the key stays in this process (it never appears in SQL text,
- * where an error message or a log line could carry it). NULL in, NULL out.
+ * Defines `pseudonym(kind, id) -> VARCHAR` on the session as a SQL macro computing
+ * HMAC-SHA256 = SHA256(outer_pad || SHA256(inner_pad || "<kind>:<id>")) with DuckDB's own
+ * vectorised sha256, equal to `pseudonymize` (tested) and far faster than a JavaScript
+ * function on multi-million-row days. The pads are key material: they are bound as
+ * parameters into a temporary table, never written into SQL text (where an error message
+ * or a log line could carry them), and masked like secrets. NULL in, NULL out.
  */
-export function registerPseudonymFunction(duck: DuckSession, secret: string, options: PseudonymOptions = {}): void {
-  const cachedKinds = new Set(options.cachedKinds ?? ['customer']);
-  const limit = options.cacheLimit ?? 500_000;
-  const cache = new Map<string, string>();
-  const compute = (kind: string, id: string): string => {
-    if (!cachedKinds.has(kind)) return pseudonymize(secret, kind, id);
-    const key = `${kind}:${id}`;
-    let value = cache.get(key);
-    if (value === undefined) {
-      value = pseudonymize(secret, kind, id);
-      // Bounded: a huge customer base costs recomputation, never unbounded memory.
-      if (cache.size >= limit) cache.clear();
-      cache.set(key, value);
-    }
-    return value;
-  };
-  duck.connection.registerScalarFunction(
-    DuckDBScalarFunction.create({
-      name: PSEUDONYM_FUNCTION,
-      returnType: VARCHAR,
-      parameterTypes: [VARCHAR, VARCHAR],
-      mainFunction: (info, input, output) => {
-        try {
-          const kinds = input.getColumnVector(0);
-          const ids = input.getColumnVector(1);
-          for (let row = 0; row < input.rowCount; row++) {
-            const kind = kinds.getItem(row);
-            const id = ids.getItem(row);
-            output.setItem(row, kind === null || id === null ? null : compute(String(kind), String(id)));
-          }
-          output.flush();
-        } catch (error) {
-          info.setError(`pseudonym(): ${(error as Error).message}`);
-        }
-      },
-    }),
-  );
+export async function registerPseudonymFunction(duck: DuckSession, secret: string): Promise<void> {
+  const { inner, outer } = hmacPads(secret);
+  registerSecretValue(inner.toString('hex'));
+  registerSecretValue(outer.toString('hex'));
+  await duck.run('CREATE OR REPLACE TEMP TABLE _pseudonym_pads (inner_pad BLOB, outer_pad BLOB)');
+  const insert = await duck.connection.prepare('INSERT INTO _pseudonym_pads VALUES ($1, $2)');
+  insert.bindBlob(1, inner);
+  insert.bindBlob(2, outer);
+  await insert.run();
+  await duck.run(`CREATE OR REPLACE TEMP MACRO ${PSEUDONYM_FUNCTION}(kind, id) AS
+    sha256((SELECT outer_pad FROM _pseudonym_pads) || unhex(sha256((SELECT inner_pad FROM _pseudonym_pads) || encode(kind || ':' || id))))`);
 }
