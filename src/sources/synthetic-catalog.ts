@@ -80,7 +80,7 @@ const lines: readonly BrandLine[] = [
   {
     brand: 'Lupulada', codeLetters: 'LPL', manufacturer: 'Cervejaria Lupulada S.A.', segment: 'cervejas',
     // The keg is rare but makes prices above R$ 1.000 (thousands separators) appear.
-    items: [['Pilsen 350ml lata', '3.99', 10], ['Pilsen 600ml', '8.99', 6], ['IPA 473ml lata', '9.99', 3], ['Pilsen Barril 30L', '899.90', 0.05]],
+    items: [['Pilsen 350ml lata', '3.99', 10], ['Pilsen 600ml', '8.99', 6], ['IPA 473ml lata', '9.99', 3], ['Pilsen Barril 50L', '1099.90', 0.05]],
   },
   {
     brand: 'Serrana', codeLetters: 'SRR', manufacturer: 'Cervejaria Serrana Ltda.', segment: 'cervejas',

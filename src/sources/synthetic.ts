@@ -95,7 +95,8 @@ function validate(options: GenerateOptions): void {
   if (options.days.length === 0) throw new UsageError('no days to generate', { hint: 'give --from (and --to)' });
   for (const day of options.days) {
     parseDate(day, '--from/--to');
-    if (day <= SYNTHETIC_HISTORY_START) throw new UsageError(`${day} is before the synthetic history, which starts on ${SYNTHETIC_HISTORY_START}`, { hint: 'generate a later day' });
+    // Customers sign up from SYNTHETIC_HISTORY_START on: its first day has nobody to sell to yet.
+    if (day <= SYNTHETIC_HISTORY_START) throw new UsageError(`no synthetic data for ${day}: the simulated marketplace opens on ${SYNTHETIC_HISTORY_START}`, { hint: 'generate a day after it' });
   }
   if (!Number.isInteger(options.customers) || options.customers < 1) throw new UsageError(`--customers ${options.customers} must be a whole number >= 1`);
   if (!Number.isInteger(options.transactionsPerDay) || options.transactionsPerDay < 0) throw new UsageError(`--transactions-per-day ${options.transactionsPerDay} must be a whole number >= 0`);
