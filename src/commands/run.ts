@@ -5,9 +5,10 @@ import type { Connector, ConnectorContext, DeliveryReceipt, OutboxPackage } from
 import type { DestinationOptions } from '../connectors/options.js';
 import { businessDate, daysOfMonth, yesterday } from '../dates.js';
 import { DataError, DataprodError, TryLaterError, UsageError, toDataprodError } from '../errors.js';
-import { bronzeDir, outboxDir, silverFile, sourceTables } from '../lake/layout.js';
+import { bronzeDir, outboxDir, quarantineFile, silverFile, sourceTables } from '../lake/layout.js';
 import { redact } from '../log.js';
 import type { GateResult } from '../ops/gates.js';
+import type { DatasetInput } from '../ops/lineage.js';
 import type { DeliveryRecord, RunGateRecord, RunRecord, RunReportRecord, RunStatus, StageRecord, TableRows } from '../ops/run-store.js';
 import { readPartnerConfig, type PartnerConfig, type ReportName } from '../partners/config.js';
 import { createStageReporter } from '../progress.js';
@@ -123,7 +124,7 @@ export async function run(options: RunOptions, context: CommandContext): Promise
   let failure: DataprodError | undefined;
 
   /** Runs one stage: timed, shown, recorded, and announced to lineage (START, COMPLETE or FAIL). */
-  const stage = async <T>(name: string, body: (update: (detail: string) => void) => Promise<T>, io: () => { inputs?: string[]; outputs?: string[] } = () => ({})): Promise<T> => {
+  const stage = async <T>(name: string, body: (update: (detail: string) => void) => Promise<T>, io: () => { inputs?: DatasetInput[]; outputs?: DatasetInput[] } = () => ({})): Promise<T> => {
     if (abort.signal.aborted) throw abort.signal.reason;
     const started = new Date();
     const emit = (eventType: 'START' | 'COMPLETE' | 'FAIL', error?: string) =>
@@ -167,12 +168,14 @@ export async function run(options: RunOptions, context: CommandContext): Promise
       const days = daysNeeded(due, now);
       const bronzePaths = () => days.flatMap((day) => sourceTables.map((table) => bronzeDir(home, table, day)));
       const silverPaths = () => days.flatMap((day) => sourceTables.map((table) => silverFile(home, table, day)));
+      const quarantinePaths = () => days.flatMap((day) => sourceTables.map((table) => quarantineFile(home, table, day))).filter((path) => existsSync(path));
+      const packageFiles = () => state.built.flatMap((built) => built.outbox.manifest.files.map((file) => join(built.outbox.dir, file.name)));
 
       await stage('extract', (update) => extractDays(home, days, options, update, context), () => ({ outputs: bronzePaths() }));
-      state.record.tables = await stage('clean', (update) => cleanStaleDays(home, days, update, context), () => ({ inputs: bronzePaths(), outputs: silverPaths() }));
-      state.built = await stage('build', (update) => buildDue(home, config, due, update, context), () => ({
+      state.record.tables = await stage('clean', (update) => cleanStaleDays(home, days, update, context), () => ({ inputs: bronzePaths(), outputs: [...silverPaths(), ...quarantinePaths()] }));
+      await stage('build', async (update) => void (state.built = await buildDue(home, config, due, update, context)), () => ({
         inputs: silverPaths(),
-        outputs: due.flatMap((item) => outboxFiles(home, config.partner, item)),
+        outputs: [...state.built.map((built) => built.gold), ...packageFiles()],
       }));
       state.record.reports = state.built.map((built) => reportRecord(built, 'built'));
 
@@ -192,7 +195,8 @@ export async function run(options: RunOptions, context: CommandContext): Promise
 
       await confirmForce(options, context, state.built);
       await stage('deliver', (update) => deliverAll(home, config, state, options, connectorContext, update, abort.signal, runId), () => ({
-        inputs: state.built.flatMap((built) => built.outbox.manifest.files.map((file) => join(built.outbox.dir, file.name))),
+        inputs: packageFiles(),
+        outputs: deliveredDatasets(state),
       }));
       await stage('notify', () => (options.dryRun ? Promise.resolve(void logger.info('dry run: no e-mail sent')) : notifyPartner(config, state, connectorContext, runId)));
       if (state.deliveryErrors.length > 0) {
@@ -259,9 +263,18 @@ function daysNeeded(due: DueReport[], now: Date): string[] {
   return [...days].sort();
 }
 
-function outboxFiles(home: string, partner: string, item: DueReport): string[] {
-  const dir = outboxDir(home, partner, item.report, item.period);
-  return [join(dir, 'manifest.json')];
+/** Where delivered files landed, as lineage datasets outside the lake (sftp://host:port + path, the API URL). */
+function deliveredDatasets(state: RunState): DatasetInput[] {
+  const datasets: DatasetInput[] = [];
+  for (const receipts of state.receipts.values()) {
+    for (const receipt of receipts) {
+      const match = /^([a-z]+:\/\/[^/]+)(\/.*)?$/.exec(receipt.location);
+      const namespace = match ? match[1]! : receipt.destination;
+      const base = match?.[2] ?? '';
+      for (const file of receipt.files) datasets.push({ namespace, name: receipt.type === 'sftp' ? `${base.replace(/\/$/, '')}/${file.name}` : `${base}#${file.name}` });
+    }
+  }
+  return datasets;
 }
 
 function bronzePresent(home: string, day: string): boolean {
