@@ -155,7 +155,7 @@ export async function generateDays(options: GenerateOptions): Promise<GenerateRe
   }
   if (todo.length === 0) return result;
 
-  const spill = await mkdtemp(join(tmpdir(), 'dataprod-generate-'));
+  const spill = await mkdtemp(join(tmpdir(), 'dataprod-spill-'));
   // One single-threaded DuckDB per core: each writes a contiguous slice of the day's rows
   // in row order, so the file is the same bytes whatever the number of cores.
   const workers: DuckSession[] = [];
