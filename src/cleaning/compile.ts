@@ -257,9 +257,10 @@ export function compileTablePlan(table: SourceTable, present: PresentColumns, ru
     // The hash of the first business key finds repeated keys with a cheap integer GROUP BY.
     ...(keyRules[0] ? [`hash(${keyRules[0].columns.map((column) => silverValue(column)).join(', ')}) AS __key_hash`] : []),
     ...contract.map((column) => `CAST(${silverValue(column.name)} AS ${column.type}) AS ${id(column.name)}`),
+    // Extra columns are carried as text (after any optional rule that applies to them).
+    ...present.extra.map((column) => `CAST(${silverValue(column)} AS VARCHAR) AS ${id(column)}`),
     // Raw values are kept for quarantined rows only, packed in one list (mostly NULL: cheap).
-    `CASE WHEN __q THEN [${contractNames.map(rawCol).join(', ')}] END AS __raw`,
-    ...present.extra.map(rawCol),
+    `CASE WHEN __q THEN [${allColumns.map(rawCol).join(', ')}] END AS __raw`,
   ];
   const checkedSql = `CREATE OR REPLACE TEMP TABLE checked AS
 WITH ${ctes.join(',\n')}
@@ -291,13 +292,12 @@ WHERE ${or(candidateKey.map((column) => `${id(column)} IS NULL`))} OR __key_hash
 ) WHERE n > 1`);
   }
 
-  const silverSelect = `SELECT ${[...contractNames.map(id), ...present.extra.map((column) => `${rawCol(column)} AS ${id(column)}`)].join(', ')}
+  const silverSelect = `SELECT ${[...contractNames, ...present.extra].map(id).join(', ')}
 FROM (${rows} WHERE NOT __q) AS c ANTI JOIN dup USING (_row_number)`;
 
   const reasonItems = [...failures.values()].map(({ rule, flags }) => `CASE WHEN ${or(flags.map(test))} THEN ${sqlString(rule.name)} END`);
   const quarantineSelect = `SELECT ${[
-    ...contractNames.map((column, index) => `__raw[${index + 1}] AS ${id(column)}`),
-    ...present.extra.map((column) => `${rawCol(column)} AS ${id(column)}`),
+    ...allColumns.map((column, index) => `__raw[${index + 1}] AS ${id(column)}`),
     `${reasonItems.length ? `list_filter([${reasonItems.join(', ')}], lambda x: x IS NOT NULL)` : 'CAST([] AS VARCHAR[])'} AS _reasons`,
     '_row_number',
   ].join(', ')}
