@@ -139,7 +139,7 @@ export function mapColumns(table: SourceTable, fileColumnNames: readonly string[
 export function describeColumnProblem(table: SourceTable, mapping: ColumnMapping, where: string): DataError | undefined {
   if (mapping.missing.length > 0) {
     return new DataError(`${where} lacks required ${table} column${mapping.missing.length > 1 ? 's' : ''} ${mapping.missing.join(', ')}`, {
-      hint: `the ${table} export needs the columns ${requiredColumns(table).join(', ')} (names match ignoring case and spaces): re-export it with them, or rename the header`,
+      hint: `re-export it with the columns ${requiredColumns(table).join(', ')} or rename its header; names match ignoring case and spaces`,
     });
   }
   if (mapping.ambiguous.length > 0) {

@@ -26,7 +26,7 @@ export function renderTableSummary(table: string, summary: TableSummary): string
     head: ['rule', ...COUNT_COLUMNS.map(([, label]) => label)],
     colAligns: ['left', ...COUNT_COLUMNS.map(() => 'right' as const)],
     // Plain output: colour codes would end up in files and cron mails.
-    style: { head: [], border: [] },
+    style: { head: [], border: [], compact: true },
   });
   for (const [rule, counts] of Object.entries(summary.rules)) {
     grid.push([rule, ...COUNT_COLUMNS.map(([name]) => (counts[name] === undefined ? '' : String(counts[name])))]);

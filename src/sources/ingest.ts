@@ -153,7 +153,7 @@ export async function ingestFile(options: IngestFileOptions): Promise<IngestResu
   } catch (error) {
     if (error instanceof UsageError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UsageError(`--file ${file} does not exist`, { hint: 'check the path (relative paths are taken from the current directory)' });
+    if (code === 'ENOENT') throw new UsageError(`--file ${file} does not exist`, { hint: 'check the path; a relative path is taken from the current directory' });
     throw new DataError(`cannot read ${file}: ${firstLine(error)}`, { cause: error, hint: 'check the file permissions' });
   }
   const name = basename(file);
