@@ -110,6 +110,8 @@ export function validateRuleSet(rules: readonly CleaningRule[]): void {
 const or = (parts: string[]): string => (parts.length === 0 ? 'false' : parts.length === 1 ? parts[0]! : `(${parts.join(' OR ')})`);
 const and = (parts: string[]): string => (parts.length === 0 ? 'true' : parts.length === 1 ? parts[0]! : `(${parts.join(' AND ')})`);
 const rawCol = (column: string): string => id(`r:${column}`);
+/** 2^bit as a UBIGINT literal. */
+const bitValue = (bit: number): string => `${(1n << BigInt(bit)).toString()}::UBIGINT`;
 
 /** Compiles the rules of one table for one day into SQL over `source` (every column as text, by canonical name). */
 export function compileTablePlan(table: SourceTable, present: PresentColumns, rules: readonly CleaningRule[], day: string, source: TextSource): TablePlan {
@@ -132,7 +134,7 @@ export function compileTablePlan(table: SourceTable, present: PresentColumns, ru
   /** SQL testing a flag from the stored masks. */
   const test = (name: string): string => {
     const { mask, bit } = flagBit.get(name)!;
-    return `(((${mask} >> ${bit}) & 1) = 1)`;
+    return `((${mask} & ${bitValue(bit)}) <> 0)`;
   };
 
   // --- repairs: a chain per column, one projection layer per step depth -----------------
@@ -237,8 +239,9 @@ export function compileTablePlan(table: SourceTable, present: PresentColumns, ru
   const masks: string[] = [];
   const names = [...flagBit.keys()];
   for (let start = 0; start < names.length; start += 64) {
-    const terms = names.slice(start, start + 64).map((name, bit) => `(CAST(${id(name)} AS UBIGINT) << ${bit})`);
-    masks.push(`(${terms.join(' | ')}) AS __m${start / 64}`);
+    // CASE + addition of constants is several times cheaper in DuckDB than casts and shifts.
+    const terms = names.slice(start, start + 64).map((name, bit) => `CASE WHEN ${id(name)} THEN ${bitValue(bit)} ELSE 0::UBIGINT END`);
+    masks.push(`(${terms.join(' + ')}) AS __m${start / 64}`);
   }
   const keyRules = applied.filter(({ rule }) => rule.kind === 'dedup' && !isExactRule(rule)) as { rule: DedupRule; columns: string[] }[];
   const exactRule = applied.find(({ rule }) => isExactRule(rule))?.rule;
@@ -321,7 +324,7 @@ FROM (${rows} WHERE __q) AS c ANTI JOIN dup USING (_row_number) ORDER BY _row_nu
   const eachFlag = (flags: string[]): string[] =>
     flags.map((name) => {
       const { mask, bit } = flagBit.get(name)!;
-      return sum(`(${mask} >> ${bit}) & 1`);
+      return sum(`CAST((${mask} & ${bitValue(bit)}) <> 0 AS INTEGER)`);
     });
   /** One alias: how many rows have any of the flags. */
   const anyFlag = (flags: string[]): string => {
