@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { isIP, connect as connectTcp } from 'node:net';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { connect as connectTls } from 'node:tls';
 import got, { HTTPError, RequestError, type Got, type OptionsInit, type Response } from 'got';
@@ -10,6 +10,7 @@ import { ConfigError, ExitCode, TerminalError, TransientError } from '../errors.
 import { goldFile } from '../lake/layout.js';
 import { redact, registerSecretValue } from '../log.js';
 import type { ApiOptions } from './options.js';
+import { tcpProbe } from './probes.js';
 import type { CheckResult, Connector, ConnectorContext, DeliveryReceipt, OutboxPackage } from './types.js';
 
 /**
@@ -510,21 +511,6 @@ class ApiConnector implements Connector {
   async close(): Promise<void> {
     this.token = undefined;
   }
-}
-
-function tcpProbe(host: string, port: number, timeout: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connectTcp({ host, port, timeout });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(`connected to ${host}:${port}`);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      reject(new Error(`no TCP answer from ${host}:${port} within ${timeout} ms`));
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => reject(new Error(`cannot connect to ${host}:${port}: ${error.code ?? error.message}`)));
-  });
 }
 
 function tlsProbe(host: string, port: number, timeout: number): Promise<string> {

@@ -1,12 +1,13 @@
 import { lookup } from 'node:dns/promises';
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { connect as connectTcp, isIP } from 'node:net';
+import { isIP } from 'node:net';
 import nodemailer, { type SMTPTransportOptions, type Transporter } from 'nodemailer';
 import { ConfigError, DataprodError, ExitCode, TerminalError, TransientError } from '../errors.js';
 import { redact } from '../log.js';
 import type { EmailOptions } from './options.js';
 import { retryOptionsFrom, withRetry } from './retry.js';
+import { tcpProbe } from './probes.js';
 import type { CheckResult, Connector, ConnectorContext, DeliveryReceipt, Notification, OutboxPackage } from './types.js';
 
 /**
@@ -250,21 +251,6 @@ class EmailConnector implements Connector {
     this.transporter?.close();
     this.transporter = undefined;
   }
-}
-
-function tcpProbe(host: string, port: number, timeout: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = connectTcp({ host, port, timeout });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(`connected to ${host}:${port}`);
-    });
-    socket.once('timeout', () => {
-      socket.destroy();
-      reject(new Error(`no TCP answer from ${host}:${port} within ${timeout} ms`));
-    });
-    socket.once('error', (error: NodeJS.ErrnoException) => reject(new Error(`cannot connect to ${host}:${port}: ${error.code ?? error.message}`)));
-  });
 }
 
 /** Validates TLS settings up front (plain SMTP only to loopback; 465 means TLS, 587 STARTTLS). */
