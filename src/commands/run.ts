@@ -96,23 +96,7 @@ export async function run(options: RunOptions, context: CommandContext): Promise
 
   const startedAt = new Date();
   const state: RunState = {
-    record: {
-      run_id: runId,
-      partner: config.partner,
-      status: 'running',
-      periods: [],
-      started_at: startedAt.toISOString(),
-      finished_at: null,
-      duration_ms: null,
-      stages: [],
-      tables: {},
-      reports: [],
-      gates: [],
-      deliveries: [],
-      error: null,
-      dry_run: Boolean(options.dryRun),
-      forced: Boolean(options.force),
-    },
+    record: { ...runStore.emptyRecord(runId), partner: config.partner, started_at: startedAt.toISOString(), dry_run: Boolean(options.dryRun), forced: Boolean(options.force) },
     built: [],
     updated: [],
     receipts: new Map(),

@@ -146,7 +146,8 @@ export async function recordRunFinished(home: string, record: RunRecord, options
   }
 }
 
-const emptyRecord = (runId: string): RunRecord => ({
+/** A run record with nothing in it yet: the runner's starting point and readRuns' base. */
+export const emptyRecord = (runId: string): RunRecord => ({
   run_id: runId,
   partner: '',
   status: 'running',
