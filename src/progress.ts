@@ -1,5 +1,5 @@
 import { Listr, PRESET_TIMER } from 'listr2';
-import type { Logger } from 'winston';
+import winston, { type Logger } from 'winston';
 
 /** Runs the named stages of a long command and shows their progress. */
 export interface StageReporter {
@@ -57,7 +57,15 @@ export function createStageReporter(options: StageReporterOptions): StageReporte
           rendererOptions: { showErrorMessage: false, collapseErrors: true, timer: PRESET_TIMER },
         },
       );
-      await list.run();
+      // The spinner and its detail line say what info lines would; warnings still show,
+      // and the run's JSON log keeps everything.
+      const consoles = options.logger.transports.filter((transport) => transport instanceof winston.transports.Console && transport.level === 'info');
+      for (const transport of consoles) transport.level = 'warn';
+      try {
+        await list.run();
+      } finally {
+        for (const transport of consoles) transport.level = 'info';
+      }
       return result as T;
     },
   };
