@@ -251,14 +251,24 @@ export function compileTablePlan(table: SourceTable, present: PresentColumns, ru
     `lflags AS (SELECT *${laterFlags.map((line) => `, ${line}`).join('')} FROM l${layers.length})`,
     `lq AS (SELECT *, ${or(quarantining.flatMap((item) => item.flags.map((name) => id(name))))} AS __q FROM lflags)`,
   ];
+  // Exact copies have the same raw row. Hashing all of it costs as much as a rule, so a row
+  // with no rule outcome at all (mask 0: every text value kept as written) hashes only the
+  // columns whose text can change silently (typed values, repairs with their own notion
+  // of "repaired"); the rest of the row is compared through its silver values.
+  const typeOf = (column: string) => contract.find((item) => item.name === column)?.type ?? 'VARCHAR';
+  const silent = allColumns.filter(
+    (column) => typeOf(column) !== 'VARCHAR' || applied.some(({ rule, columns }) => rule.kind === 'repair' && rule.repairedWhen !== undefined && columns.includes(column)),
+  );
+  const maskNames = masks.map((_, index) => `__m${index}`);
+  const rawHash = exactRule
+    ? `CASE WHEN ${and(maskNames.map((name) => `${name} = 0`))} THEN hash(${silent.length ? silent.map(rawCol).join(', ') : '0'}) ELSE hash(${allColumns.map(rawCol).join(', ')}) END AS __raw_hash`
+    : undefined;
+  ctes.push(`lm AS (SELECT *, ${masks.length ? masks.join(', ') : '0::UBIGINT AS __m0'} FROM lq)`);
+  if (masks.length === 0) maskNames.push('__m0');
   const keep = [
     '__q',
-    ...masks,
-    // Exact copies have the same raw row: a 64-bit hash of it stands in for the whole row
-    // when ranking copies that already share a business key.
-    ...(exactRule ? [`hash(${allColumns.map(rawCol).join(', ')}) AS __raw_hash`] : []),
-    // The hash of the first business key finds repeated keys with a cheap integer GROUP BY.
-    ...(keyRules[0] ? [`hash(${keyRules[0].columns.map((column) => silverValue(column)).join(', ')}) AS __key_hash`] : []),
+    ...maskNames,
+    ...(rawHash ? [rawHash] : []),
     ...contract.map((column) => `CAST(${silverValue(column.name)} AS ${column.type}) AS ${id(column.name)}`),
     // Extra columns are carried as text (after any optional rule that applies to them).
     ...present.extra.map((column) => `CAST(${silverValue(column)} AS VARCHAR) AS ${id(column)}`),
@@ -267,7 +277,7 @@ export function compileTablePlan(table: SourceTable, present: PresentColumns, ru
   ];
   const checkedSql = `CREATE OR REPLACE TEMP TABLE checked AS
 WITH ${ctes.join(',\n')}
-SELECT ${keep.join(',\n  ')} FROM lq`;
+SELECT ${keep.join(',\n  ')} FROM lm`;
 
   // --- duplicates: exact copies first, then business keys among rows that passed ------------
   // Only rows whose key repeats (or is missing) can be duplicates: they are picked once,
@@ -277,13 +287,16 @@ SELECT ${keep.join(',\n  ')} FROM lq`;
   const candidateKey = keyRules[0]?.columns ?? [];
   const sameKey = (columns: string[]) => columns.length === candidateKey.length && columns.every((column, index) => column === candidateKey[index]);
   if (candidateKey.length > 0) {
+    // Grouping a 64-bit hash of the key is much cheaper than grouping the strings; a hash
+    // collision only adds a candidate, never removes one.
+    const keyHash = `hash(${candidateKey.map(id).join(', ')})`;
     dupSql.push(`CREATE OR REPLACE TEMP TABLE candidates AS SELECT * FROM (${rows}) AS c
-WHERE ${or(candidateKey.map((column) => `${id(column)} IS NULL`))} OR __key_hash IN (SELECT __key_hash FROM checked GROUP BY __key_hash HAVING count(*) > 1)`);
+WHERE ${or(candidateKey.map((column) => `${id(column)} IS NULL`))} OR ${keyHash} IN (SELECT ${keyHash} AS h FROM checked GROUP BY h HAVING count(*) > 1)`);
   }
   if (exactRule) {
     const from = candidateKey.length > 0 ? 'candidates' : `(${rows}) AS c`;
     dupSql.push(`INSERT INTO dup SELECT _row_number, ${sqlString(exactRule.name)} FROM (
-  SELECT _row_number, row_number() OVER (PARTITION BY ${[...candidateKey.map(id), '__raw_hash'].join(', ')} ORDER BY _row_number) AS n FROM ${from}
+  SELECT _row_number, row_number() OVER (PARTITION BY ${[...new Set([...candidateKey, ...contractNames, ...present.extra])].map(id).join(', ')}, ${maskNames.join(', ')}, __raw_hash ORDER BY _row_number) AS n FROM ${from}
 ) WHERE n > 1`);
   }
   for (const { rule, columns } of keyRules) {

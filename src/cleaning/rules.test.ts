@@ -306,6 +306,14 @@ describe('row rules', () => {
     expect(counts.rules.transaction_id_duplicate).toEqual({ dropped_as_duplicate: 0 });
   });
 
+  it('only byte-identical rows are exact duplicates: equal meaning in another spelling is a key duplicate', async () => {
+    const rows = [sale(), sale({ unit_price: '5.490' }), sale({ city: 'São Paulo ' }), sale({ city: ' São Paulo' }), sale({ sold_at: '2026-11-20 10:00:00' }), sale()];
+    const { silver, counts } = await runRows('transactions', rows);
+    expect(silver).toHaveLength(1);
+    expect(counts.rules.exact_duplicate).toEqual({ dropped_as_duplicate: 1 });
+    expect(counts.rules.transaction_id_duplicate).toEqual({ dropped_as_duplicate: 4 });
+  });
+
   it('transaction_id_duplicate keeps the latest sold_at; near-duplicates become key duplicates', async () => {
     const rows = [
       sale({ sold_at: '2026-11-20T11:00:00-03:00', unit_price: '6.00' }),

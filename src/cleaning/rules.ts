@@ -118,7 +118,9 @@ export const cleaningRules: readonly CleaningRule[] = [
     tables: ['transactions'],
     columns: ['quantity'],
     action: 'quarantine',
-    expression: `(CASE WHEN regexp_full_match({value}, '[+-]?[0-9]+(\\.0*)?') THEN TRY_CAST(split_part({value}, '.', 1) AS INTEGER) END)`,
+    // The plain form first: one simple regex for nearly every row.
+    expression: `(CASE WHEN regexp_full_match({value}, '[+-]?[0-9]+') THEN TRY_CAST({value} AS INTEGER)
+      WHEN regexp_full_match({value}, '[+-]?[0-9]+\\.0*') THEN TRY_CAST(split_part({value}, '.', 1) AS INTEGER) END)`,
     repairedWhen: `NOT regexp_full_match({input}, '[+-]?[0-9]+') AND {output} IS NOT NULL`,
   },
   {
