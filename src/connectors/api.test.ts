@@ -1,10 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeTempHome } from '../../test/helpers.js';
+import { connectorTestContext, makeTempHome } from '../../test/helpers.js';
 import { ConfigError, TerminalError, TransientError } from '../errors.js';
 import { sandboxDir } from '../lake/layout.js';
-import { silentLogger } from '../log.js';
 import { startApiSandbox, type ApiSandbox } from '../sandbox/api-server.js';
 import { writeTestPackage } from '../sandbox/test-package.js';
 import { API_CONNECTOR, createApiConnector, readPackageRows } from './api.js';
@@ -16,16 +15,7 @@ const USER = 'aiqfome';
 const PASSWORD = 'sandbox-pw-5f1c9a7e3b';
 
 function context(home: string, secrets: Record<string, string> = { 'api-password': PASSWORD }): ConnectorContext {
-  return {
-    partner: 'ouchhungry',
-    home,
-    logger: silentLogger(),
-    secret: async (name) => {
-      const value = secrets[name];
-      if (value === undefined) throw new ConfigError(`secret ${name} not set`);
-      return value;
-    },
-  };
+  return connectorTestContext(home, secrets);
 }
 
 function options(url: string, overrides: Record<string, unknown> = {}): ApiOptions {

@@ -1,10 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeTempHome } from '../../test/helpers.js';
+import { connectorTestContext, makeTempHome } from '../../test/helpers.js';
 import { ConfigError, TerminalError, TransientError } from '../errors.js';
 import { sandboxDir } from '../lake/layout.js';
-import { silentLogger } from '../log.js';
 import { buildAlertEmail, buildUpdateEmail } from '../notify/index.js';
 import { readPartnerConfig, type PartnerConfig } from '../partners/config.js';
 import { startSmtpSandbox, type SmtpSandbox } from '../sandbox/smtp-server.js';
@@ -17,16 +16,7 @@ const USER = 'dataprod';
 const PASSWORD = 'smtp-sandbox-pw-8e2d41c7';
 
 function context(home: string, secrets: Record<string, string> = { 'smtp-password': PASSWORD }): ConnectorContext {
-  return {
-    partner: 'ouchhungry',
-    home,
-    logger: silentLogger(),
-    secret: async (name) => {
-      const value = secrets[name];
-      if (value === undefined) throw new ConfigError(`secret ${name} not set`);
-      return value;
-    },
-  };
+  return connectorTestContext(home, secrets);
 }
 
 function options(port: number, overrides: Record<string, unknown> = {}): EmailOptions {

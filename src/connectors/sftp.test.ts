@@ -4,7 +4,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeTempHome } from '../../test/helpers.js';
+import { connectorTestContext, makeTempHome } from '../../test/helpers.js';
 import { ConfigError, TerminalError, TransientError } from '../errors.js';
 import { sandboxDir } from '../lake/layout.js';
 import { silentLogger } from '../log.js';
@@ -59,16 +59,7 @@ function optionsFor(world: World, extra: Record<string, unknown> = {}): SftpOpti
 }
 
 function contextFor(world: World, secrets: Record<string, string> = {}): ConnectorContext {
-  const all: Record<string, string> = { 'sftp-private-key': world.credentials.client.privateKey, ...secrets };
-  return {
-    partner: 'acme',
-    home: world.home,
-    logger: silentLogger(),
-    secret: async (name) => {
-      if (all[name] === undefined) throw new ConfigError(`secret "${name}" for partner acme not found`, { hint: `set it with: dataprod secrets set --partner acme ${name}` });
-      return all[name]!;
-    },
-  };
+  return connectorTestContext(world.home, { 'sftp-private-key': world.credentials.client.privateKey, ...secrets }, 'acme');
 }
 
 function remoteDir(world: World, pkg: OutboxPackage): string {
