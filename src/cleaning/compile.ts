@@ -3,7 +3,7 @@ import type { SourceTable } from '../lake/layout.js';
 import { sqlIdentifier as id, sqlString } from '../lake/duckdb.js';
 import type { TextSource } from './bronze.js';
 import { tableContracts } from './schema.js';
-import type { CleaningRule, DedupRule, NullRule, RepairRule, RuleCounts } from './types.js';
+import type { CleaningRule, DedupRule, NullRule, RuleCounts } from './types.js';
 
 /*
  * Turns a table's rule set into set-based SQL. The day's file is read once: one
@@ -405,4 +405,3 @@ GROUP BY __dup, __q`;
   };
 }
 
-export type { RepairRule };
