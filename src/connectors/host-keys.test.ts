@@ -1,10 +1,10 @@
 import { createHash, createHmac } from 'node:crypto';
-import ssh2 from 'ssh2';
+import { generateSshKey } from '../secrets/ssh-key.js';
 import { describe, expect, it } from 'vitest';
 import { fingerprintOfPublicKeyLine, keyTypeOf, knownHostKeys, sha256Fingerprint, verifyHostKey } from './host-keys.js';
 
-const pair = ssh2.utils.generateKeyPairSync('ed25519');
-const other = ssh2.utils.generateKeyPairSync('ed25519');
+const pair = { public: generateSshKey().publicKey };
+const other = { public: generateSshKey().publicKey };
 const blobOf = (line: string) => Buffer.from(line.split(' ')[1]!, 'base64');
 
 describe('host key fingerprints', () => {

@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
+import { generateSshKey } from '../secrets/ssh-key.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectorTestContext, makeTempHome } from '../../test/helpers.js';
 import { ConfigError, TerminalError, TransientError } from '../errors.js';
@@ -187,7 +187,7 @@ describe('sftp connector against the sandbox server', () => {
 
   it('a wrong client key is refused (77) after the host key passed', async () => {
     const world = await startWorld();
-    const stranger = ssh2.utils.generateKeyPairSync('ed25519').private;
+    const stranger = generateSshKey().privateKey;
     const connector = createSftpConnector(optionsFor(world), contextFor(world, { 'sftp-private-key': stranger }));
     const error = (await failureOf(connector.deliver(await writeContractPackage(world.home)))) as TerminalError;
     expect(error).toBeInstanceOf(TerminalError);

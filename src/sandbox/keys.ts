@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import ssh2 from 'ssh2';
+import { generateSshKey } from '../secrets/ssh-key.js';
 import { sha256Fingerprint } from '../connectors/host-keys.js';
 import { writeFileAtomic } from '../lake/atomic.js';
 import { sandboxDir } from '../lake/layout.js';
@@ -59,7 +60,7 @@ async function readOrCreate(path: string, create: () => string): Promise<string>
 
 /** Loads an ed25519 key pair from `path`, generating it on first use; the public half is derived from the private one. */
 async function loadKeyPair(path: string, comment: string): Promise<SshKeyPair> {
-  const privateKey = await readOrCreate(path, () => ssh2.utils.generateKeyPairSync('ed25519', { comment }).private);
+  const privateKey = await readOrCreate(path, () => generateSshKey(comment).privateKey);
   const parsed = ssh2.utils.parseKey(privateKey);
   if (parsed instanceof Error) throw new Error(`${path} is not a valid private key (${parsed.message}): delete it to generate a new one`);
   const raw = parsed.getPublicSSH();
