@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempHome } from '../../test/helpers.js';
+import { writeTestXlsx } from '../../test/xlsx-fixture.js';
 import type { OutboxPackage, PackageManifest } from '../connectors/types.js';
 import { sqlString, withDuck } from '../lake/duckdb.js';
 import { metaDir } from '../lake/layout.js';
@@ -186,10 +187,7 @@ describe('runGates', () => {
 
   it('scans XLSX deliverables too', async () => {
     const pkg = await makePackage();
-    const { default: ExcelJS } = await import('exceljs');
-    const workbook = new ExcelJS.Workbook();
-    workbook.addWorksheet('report').addRows([['city', 'contact'], ['Campinas', 'joao@example.com.br']]);
-    await workbook.xlsx.writeFile(join(pkg.dir, 'ouchhungry_daily-analytic_2026-11-20.xlsx'));
+    await writeTestXlsx(join(pkg.dir, 'ouchhungry_daily-analytic_2026-11-20.xlsx'), [['city', 'contact'], ['Campinas', 'joao@example.com.br']], { sharedStrings: true });
     const pii = byGate(await runGates({ home, config, package: pkg })).pii!;
     expect(pii).toMatchObject({ status: 'fail', figures: { by_file: { 'ouchhungry_daily-analytic_2026-11-20.xlsx': { email: 1 } } } });
   });

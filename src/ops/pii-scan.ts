@@ -83,7 +83,7 @@ function linesSql(path: string, format: string): string | null {
 /**
  * Scans one deliverable file for personal data, set-based in DuckDB: CSV/JSON as text
  * lines, Parquet as every value cast to text. Only distinct candidates that need a check
- * digit test come back to JavaScript. XLSX is read with exceljs.
+ * digit test come back to JavaScript. XLSX is streamed from its sheet XML.
  */
 export async function scanFileForPii(duck: DuckSession, path: string, format = extname(path).slice(1).toLowerCase()): Promise<PiiScanResult> {
   if (format === 'xlsx') return scanXlsx(path);
@@ -119,17 +119,11 @@ export function scanTextForPii(text: string): Partial<Record<PiiKind, number>> {
 
 async function scanXlsx(path: string): Promise<PiiScanResult> {
   const result = emptyResult(path, 'xlsx', true);
-  const { default: ExcelJS } = await import('exceljs');
-  const workbook = new ExcelJS.Workbook();
-  await workbook.xlsx.readFile(path);
-  // A spreadsheet holds its cells as XML: there is no set-based reader here, so each row's
-  // text is scanned as one line. Deliverables are report-sized, not lake-sized.
-  workbook.eachSheet((sheet) => {
-    sheet.eachRow({ includeEmpty: false }, (row) => {
-      const values = Array.isArray(row.values) ? row.values : Object.values(row.values);
-      const text = values.map((value) => (value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value))).join('\t');
-      for (const [kind, count] of Object.entries(scanTextForPii(text))) addHits(result, kind as PiiKind, count);
-    });
-  });
+  const { readXlsxRows } = await import('../quality/xlsx-cells.js');
+  // Streamed a row at a time from the sheet XML: the workbook is never loaded whole.
+  for await (const row of readXlsxRows(path)) {
+    const text = row.cells.map((cell) => cell.value).join('\t');
+    for (const [kind, count] of Object.entries(scanTextForPii(text))) addHits(result, kind as PiiKind, count);
+  }
   return result;
 }
