@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import winston from 'winston';
-import { metaDir } from './lake/layout.js';
+import { logsDir } from './lake/layout.js';
 
 /**
  * Every secret value the process has read. The log format, error printing and run
@@ -80,7 +80,7 @@ export function createLogger(options: LoggerOptions): winston.Logger {
     }),
   ];
   if (options.home) {
-    const dir = metaDir(options.home, 'logs');
+    const dir = logsDir(options.home);
     mkdirSync(dir, { recursive: true });
     transports.push(
       new winston.transports.File({

@@ -6,8 +6,8 @@ import addFormatsModule from 'ajv-formats';
 const Ajv2020 = ((Ajv2020Module as unknown as { default?: unknown }).default ?? Ajv2020Module) as typeof Ajv2020Module;
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as typeof addFormatsModule;
 
-const core = JSON.parse(readFileSync(new URL('../src/ops/schemas/OpenLineage.json', import.meta.url), 'utf8')) as Record<string, unknown> & { definitions: Record<string, unknown> };
-const schemaFacet = JSON.parse(readFileSync(new URL('../src/ops/schemas/SchemaDatasetFacet.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+const core = JSON.parse(readFileSync(new URL('../src/metadata/schemas/OpenLineage.json', import.meta.url), 'utf8')) as Record<string, unknown> & { definitions: Record<string, unknown> };
+const schemaFacet = JSON.parse(readFileSync(new URL('../src/metadata/schemas/SchemaDatasetFacet.json', import.meta.url), 'utf8')) as Record<string, unknown>;
 
 /** Validators for run events and schema facets, from the vendored OpenLineage schemas. */
 export function lineageValidators() {

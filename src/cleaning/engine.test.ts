@@ -4,9 +4,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempHome } from '../../test/helpers.js';
 import { DataError } from '../errors.js';
 import { withDuck } from '../lake/duckdb.js';
-import { bronzeDir, quarantineFile, silverFile, type SourceTable } from '../lake/layout.js';
+import { bronzeDir, quarantineFile, silverFile, type SourceTable, qualitySummaryFile } from '../lake/layout.js';
 import { ingestFile } from '../sources/ingest.js';
-import { cleanDays, qualitySummaryFile } from './engine.js';
+import { cleanDays } from './engine.js';
 
 const DAY = '2026-11-20';
 const FIXTURES = new URL('../../fixtures/dirty/', import.meta.url).pathname;

@@ -4,7 +4,7 @@ import type { Logger } from 'winston';
 import { DataError, InternalError } from '../errors.js';
 import { withAtomicFile, writeFileAtomic } from '../lake/atomic.js';
 import { DuckSession, sqlIdentifier as id, sqlString } from '../lake/duckdb.js';
-import { metaDir, quarantineFile, silverFile, silverTableDir, sourceTables, type SourceTable } from '../lake/layout.js';
+import { quarantineFile, silverFile, silverTableDir, sourceTables, type SourceTable, qualitySummaryFile, cleaningSpillDir } from '../lake/layout.js';
 import { silentLogger } from '../log.js';
 import { describeColumnProblem, fileColumns, mapColumns, readBronzeSource, textSource } from './bronze.js';
 import { compileTablePlan, validateRuleSet } from './compile.js';
@@ -48,7 +48,7 @@ export interface CleanTableDayOptions {
 /** A DuckDB session ready for cleaning: São Paulo time zone and the cleaning functions. */
 export async function openCleaningSession(home: string): Promise<DuckSession> {
   // Spill beside the lake, not in the current directory (DuckDB's default for in-memory).
-  const duck = await DuckSession.open({ tempDirectory: metaDir(home, 'tmp') });
+  const duck = await DuckSession.open({ tempDirectory: cleaningSpillDir(home) });
   // The TIMESTAMPTZ casts of the rules read offset-less times as São Paulo local time.
   await duck.run(`SET TimeZone = 'America/Sao_Paulo'`);
   registerCleaningFunctions(duck.connection);
@@ -238,9 +238,4 @@ export async function cleanDays(options: CleanDaysOptions): Promise<CleanResult>
 const CLEAN_ORDER: readonly SourceTable[] = ['products', 'customers', 'transactions'];
 function byCleanOrder(a: SourceTable, b: SourceTable): number {
   return CLEAN_ORDER.indexOf(a) - CLEAN_ORDER.indexOf(b);
-}
-
-/** Where the quality summary of a table/day is written. */
-export function qualitySummaryFile(home: string, table: SourceTable, date: string): string {
-  return join(metaDir(home, 'quality', table), `date=${date}.json`);
 }

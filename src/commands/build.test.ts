@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempHome, testContext } from '../../test/helpers.js';
 import { ConfigError, UsageError } from '../errors.js';
-import { GOLDEN_PARTNER_YAML, GOLDEN_SECRET, goldenDir, writeGoldenSilver } from '../reports/golden-silver.js';
+import { GOLDEN_PARTNER_YAML, GOLDEN_SECRET, goldenDir, writeGoldenSilver } from '../../test/reports/golden-silver.js';
 import { build } from './build.js';
 
 let home: string;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempHome, testContext } from '../../test/helpers.js';
 import { goldFile, silverFile } from '../lake/layout.js';
-import { recordDataset } from '../ops/catalog.js';
+import { recordDataset } from '../metadata/catalog.js';
 import { catalog } from './catalog.js';
 
 let home: string;

@@ -1,7 +1,8 @@
 import Table from 'cli-table3';
-import { type CatalogEntry, catalogPath, readCatalog, searchCatalog } from '../ops/catalog.js';
+import { type CatalogEntry, readCatalog, searchCatalog } from '../metadata/catalog.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { formatBytes, formatLocalTime } from './runs.js';
+import { catalogPath } from '../lake/layout.js';
 
 export interface CatalogOptions {
   /** Only datasets whose name, path, layer, tag, PII class or a column matches (case-insensitive). */

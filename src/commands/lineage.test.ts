@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempHome, testContext } from '../../test/helpers.js';
 import { UsageError } from '../errors.js';
-import { recordDataset } from '../ops/catalog.js';
-import { createLineageEmitter } from '../ops/lineage.js';
+import { recordDataset } from '../metadata/catalog.js';
+import { createLineageEmitter } from '../metadata/lineage.js';
 import { lineage } from './lineage.js';
 
 let home: string;

@@ -1,6 +1,7 @@
 import { UsageError } from '../errors.js';
-import { readCatalog } from '../ops/catalog.js';
-import { type LineageNode, buildLineageGraph, downstreamTree, findDatasetKey, lineageEventsPath, readLineageEvents, renderLineageTree, upstreamTree } from '../ops/lineage.js';
+import { readCatalog } from '../metadata/catalog.js';
+import { type LineageNode, buildLineageGraph, downstreamTree, findDatasetKey, readLineageEvents, renderLineageTree, upstreamTree } from '../metadata/lineage.js';
+import { lineageEventsPath } from '../lake/layout.js';
 import type { CommandContext, CommandResult } from './context.js';
 
 export interface LineageOptions {

@@ -1,15 +1,16 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CommandContext, CommandResult } from './context.js';
-import type { Connector, ConnectorContext, DeliveryReceipt, OutboxPackage } from '../connectors/types.js';
+import type { Connector, ConnectorContext, DeliveryReceipt } from '../connectors/types.js';
+import type { OutboxPackage } from '../render/package.js';
 import type { DestinationOptions } from '../connectors/options.js';
 import { businessDate, daysOfMonth, yesterday } from '../dates.js';
 import { DataError, DataprodError, TryLaterError, UsageError, toDataprodError } from '../errors.js';
 import { bronzeDir, outboxDir, quarantineFile, silverFile, sourceTables } from '../lake/layout.js';
 import { redact } from '../log.js';
-import type { GateResult } from '../ops/gates.js';
-import type { DatasetInput } from '../ops/lineage.js';
-import type { DeliveryRecord, RunGateRecord, RunRecord, RunReportRecord, RunStatus, StageRecord, TableRows } from '../ops/run-store.js';
+import type { GateResult } from '../quality/gates.js';
+import type { DatasetInput } from '../metadata/lineage.js';
+import type { DeliveryRecord, RunGateRecord, RunRecord, RunReportRecord, RunStatus, StageRecord, TableRows } from '../records/run-store.js';
 import { readPartnerConfig, type PartnerConfig, type ReportName } from '../partners/config.js';
 import { createStageReporter } from '../progress.js';
 import type { BuiltReport } from '../reports/build-reports.js';
@@ -80,9 +81,9 @@ export async function run(options: RunOptions, context: CommandContext): Promise
   let config = readPartnerConfig(home, options.partner, options.config).config;
   validateOptions(options, now);
 
-  const { acquirePartnerLock } = await import('../ops/lock.js');
-  const runStore = await import('../ops/run-store.js');
-  const lineage = await import('../ops/lineage.js');
+  const { acquirePartnerLock } = await import('../run/lock.js');
+  const runStore = await import('../records/run-store.js');
+  const lineage = await import('../metadata/lineage.js');
   const lock = await acquirePartnerLock(home, config.partner, { runId });
 
   const abort = new AbortController();
@@ -213,7 +214,7 @@ export async function run(options: RunOptions, context: CommandContext): Promise
   const finishedAt = new Date();
   Object.assign(state.record, { finished_at: finishedAt.toISOString(), duration_ms: finishedAt.getTime() - startedAt.getTime() });
   if (state.warnings.length > 0) (state.record as RunRecord & { warnings?: string[] }).warnings = state.warnings;
-  await runStore.recordRunFinished(home, state.record, { logger }).catch((error: Error) => logger.error(`could not write the run record: ${error.message}`));
+  await (await import('../records/run-finish.js')).recordRunFinished(home, state.record, { logger }).catch((error: Error) => logger.error(`could not write the run record: ${error.message}`));
   await sandbox?.close().catch(() => undefined);
   await lock.release();
 
@@ -321,7 +322,7 @@ function reportRecord(built: Built, status: RunReportRecord['status']): RunRepor
 }
 
 async function applyGates(home: string, config: PartnerConfig, state: RunState, days: string[], options: RunOptions, context: CommandContext): Promise<RunGateRecord[]> {
-  const { runGates } = await import('../ops/gates.js');
+  const { runGates } = await import('../quality/gates.js');
   const { reportDefinitions } = await import('../reports/build-reports.js');
   const { DuckSession } = await import('../lake/duckdb.js');
   const duck = await DuckSession.open();
@@ -355,8 +356,8 @@ async function applyGates(home: string, config: PartnerConfig, state: RunState, 
 /** Once a period passed its gates: the built marker (for partners without destinations) and the anomaly baseline. */
 async function rememberBuilt(home: string, config: PartnerConfig, state: RunState, options: RunOptions, runId: string): Promise<void> {
   if (options.dryRun) return;
-  const ledger = await import('../ops/ledger.js');
-  const history = await import('../ops/history.js');
+  const ledger = await import('../records/ledger.js');
+  const history = await import('../records/history.js');
   for (const built of state.built) {
     await ledger.recordBuilt(home, { partner: config.partner, report: built.report, period: built.period }, built.outbox.manifest, { runId });
     await history.recordReportHistory(home, { partner: config.partner, report: built.report, period: built.period, figures: history.reportFigures(built.outbox.manifest), runId });
@@ -383,7 +384,7 @@ async function deliverAll(home: string, config: PartnerConfig, state: RunState, 
     return;
   }
   const { createConnector } = await import('../connectors/index.js');
-  const ledger = await import('../ops/ledger.js');
+  const ledger = await import('../records/ledger.js');
   const connectors = new Map<string, Connector>();
   try {
     for (const built of state.built) {
@@ -486,7 +487,7 @@ async function alertDataTeam(home: string, config: PartnerConfig, state: RunStat
   const status = state.record.status;
   if (status === 'interrupted' || status === 'skipped') return undefined;
   try {
-    const { decideAlert, failureFingerprint } = await import('../ops/alert-state.js');
+    const { decideAlert, failureFingerprint } = await import('../records/alert-state.js');
     const failing = status === 'failed' || status === 'blocked';
     const stageName = state.failedStage ?? 'run';
     const decision = await decideAlert(home, config.partner, {
@@ -529,7 +530,7 @@ async function alertDataTeam(home: string, config: PartnerConfig, state: RunStat
 }
 
 async function isMonthlyDone(home: string, config: PartnerConfig, period: string): Promise<boolean> {
-  const ledger = await import('../ops/ledger.js');
+  const ledger = await import('../records/ledger.js');
   const destinations = destinationsFor(config, 'monthly-by-city');
   if (destinations.length === 0) return Boolean(await ledger.lastDelivered(home, config.partner, 'monthly-by-city', period, { includeBuilt: true }));
   for (const destination of destinations) {
@@ -540,7 +541,7 @@ async function isMonthlyDone(home: string, config: PartnerConfig, period: string
 
 /** Catalog entries for what the run wrote: bronze, silver, quarantine, gold and deliverables. */
 async function recordCatalog(home: string, config: PartnerConfig, state: RunState, context: CommandContext): Promise<void> {
-  const catalog = await import('../ops/catalog.js');
+  const catalog = await import('../metadata/catalog.js');
   const days = [...new Set(state.built.flatMap((built) => (built.period.length === 10 ? [built.period] : [])))];
   if (days.length > 0) await catalog.recordCleanDatasets(home, days, { runId: context.runId, now: context.now }).catch((error: Error) => context.logger.warn(`catalog: ${error.message}`));
   for (const built of state.built) {

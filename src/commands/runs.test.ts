@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempHome, testContext } from '../../test/helpers.js';
-import { appendRunRecord, recordRunStarted } from '../ops/run-store.js';
+import { appendRunRecord, recordRunStarted } from '../records/run-store.js';
 import { formatDuration, formatLocalTime, runs } from './runs.js';
 
 let home: string;

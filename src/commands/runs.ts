@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import { BUSINESS_TIME_ZONE } from '../dates.js';
-import { type RunRecord, deliveryFileCount, readRuns, runsPath } from '../ops/run-store.js';
+import { type RunRecord, deliveryFileCount, readRuns } from '../records/run-store.js';
+import { runsPath } from '../lake/layout.js';
 import type { CommandContext, CommandResult } from './context.js';
 
 export interface RunsOptions {

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { BUSINESS_TIME_ZONE } from '../dates.js';
-import { metaDir } from '../lake/layout.js';
-import { cronToOnCalendar, nextCronTime } from '../ops/cron.js';
+import { cronLogPath, systemdLogPath } from '../lake/layout.js';
+import { cronToOnCalendar, nextCronTime } from '../run/cron.js';
 import { enabledReports, readPartnerConfig } from '../partners/config.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { formatLocalTime } from './runs.js';
@@ -61,7 +61,7 @@ export async function schedule(options: ScheduleOptions, context: CommandContext
   const node = process.execPath;
   const bin = binPath();
   const home = context.home;
-  const logFile = metaDir(home, 'logs', `cron-${partner}.log`);
+  const logFile = cronLogPath(home, partner);
   const reports = enabledReports(config);
   const jobs: ScheduledJob[] = [];
   const daily = reports.filter((report) => report !== 'monthly-by-city');
@@ -89,7 +89,7 @@ export async function schedule(options: ScheduleOptions, context: CommandContext
   ].join('\n');
 
   const unit = `dataprod-${partner}`;
-  const systemdLog = metaDir(home, 'logs', `systemd-${partner}.log`);
+  const systemdLog = systemdLogPath(home, partner);
   const service = [
     `# ~/.config/systemd/user/${unit}.service (or /etc/systemd/system/ with User=)`,
     '[Unit]',

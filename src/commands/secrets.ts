@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { ConfigError, UsageError } from '../errors.js';
-import { metaDir } from '../lake/layout.js';
+import { generatedSecretPath } from '../lake/layout.js';
 import { readPartnerConfig, type PartnerConfig } from '../partners/config.js';
 import { KEYCHAIN_SERVICE, deleteSecret, findSecret, listKeychainSecrets, resolveSecret, secretEnvName, storeSecret, type SecretSource } from '../secrets/index.js';
 import type { CommandContext, CommandResult } from './context.js';
@@ -175,7 +175,7 @@ async function listSecrets(options: SecretsOptions, context: CommandContext): Pr
     }
     let source: string | null = found?.source ?? null;
     if (!found && reference.name === config.privacy.pseudonymization_secret) {
-      const generated = metaDir(context.home, 'secrets', `${partner}-${reference.name}`);
+      const generated = generatedSecretPath(context.home, partner, reference.name);
       if (existsSync(generated)) {
         source = 'generated-file';
         where = `the generated file ${generated}`;

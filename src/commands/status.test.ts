@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempHome, testContext } from '../../test/helpers.js';
 import { ConfigError } from '../errors.js';
-import { decideAlert } from '../ops/alert-state.js';
-import { recordBuilt, recordDelivery } from '../ops/ledger.js';
-import { acquirePartnerLock } from '../ops/lock.js';
-import { appendRunRecord } from '../ops/run-store.js';
+import { decideAlert } from '../records/alert-state.js';
+import { recordBuilt, recordDelivery } from '../records/ledger.js';
+import { acquirePartnerLock } from '../run/lock.js';
+import { appendRunRecord } from '../records/run-store.js';
 import { status } from './status.js';
 
 let home: string;

@@ -1,10 +1,10 @@
 import Table from 'cli-table3';
 import { DataprodError } from '../errors.js';
-import { type AlertState, readAlertState } from '../ops/alert-state.js';
-import { nextCronTime, previousCronTime } from '../ops/cron.js';
-import { lastDelivered } from '../ops/ledger.js';
-import { type LockHolder, readPartnerLock } from '../ops/lock.js';
-import { type RunRecord, readRuns } from '../ops/run-store.js';
+import { type AlertState, readAlertState } from '../records/alert-state.js';
+import { nextCronTime, previousCronTime } from '../run/cron.js';
+import { lastDelivered } from '../records/ledger.js';
+import { type LockHolder, readPartnerLock } from '../run/lock.js';
+import { type RunRecord, readRuns } from '../records/run-store.js';
 import { type PartnerConfig, type ReportName, enabledReports, listPartners, readPartnerConfig } from '../partners/config.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { formatLocalTime } from './runs.js';

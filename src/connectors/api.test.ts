@@ -5,9 +5,9 @@ import { connectorTestContext, makeTempHome } from '../../test/helpers.js';
 import { ConfigError, TerminalError, TransientError } from '../errors.js';
 import { sandboxDir } from '../lake/layout.js';
 import { startApiSandbox, type ApiSandbox } from '../sandbox/api-server.js';
-import { writeTestPackage } from '../sandbox/test-package.js';
+import { writeTestPackage } from '../../test/sandbox/test-package.js';
 import { API_CONNECTOR, createApiConnector, readPackageRows } from './api.js';
-import { describeConnectorContract } from './contract.js';
+import { describeConnectorContract } from '../../test/connectors/contract.js';
 import { apiOptions, type ApiOptions } from './options.js';
 import type { ConnectorContext } from './types.js';
 

@@ -11,7 +11,8 @@ import { goldFile } from '../lake/layout.js';
 import { redact, registerSecretValue } from '../log.js';
 import type { ApiOptions } from './options.js';
 import { tcpProbe } from './probes.js';
-import type { CheckResult, Connector, ConnectorContext, DeliveryReceipt, OutboxPackage } from './types.js';
+import type { CheckResult, Connector, ConnectorContext, DeliveryReceipt } from './types.js';
+import type { OutboxPackage } from '../render/package.js';
 
 /**
  * The partner's own API (got 14: got 15+ needs Node 22). Report rows go as JSON batches,

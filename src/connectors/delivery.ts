@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataError } from '../errors.js';
-import type { OutboxPackage } from './types.js';
+import type { OutboxPackage } from '../render/package.js';
 
 /**
  * What every file-moving connector (sftp, local) shares: the order a package is sent

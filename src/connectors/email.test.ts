@@ -7,7 +7,7 @@ import { sandboxDir } from '../lake/layout.js';
 import { buildAlertEmail, buildUpdateEmail } from '../notify/index.js';
 import { readPartnerConfig, type PartnerConfig } from '../partners/config.js';
 import { startSmtpSandbox, type SmtpSandbox } from '../sandbox/smtp-server.js';
-import { writeTestPackage } from '../sandbox/test-package.js';
+import { writeTestPackage } from '../../test/sandbox/test-package.js';
 import { EMAIL_CONNECTOR, createEmailConnector } from './email.js';
 import { emailOptions, type EmailOptions } from './options.js';
 import type { ConnectorContext } from './types.js';

@@ -8,7 +8,8 @@ import { redact } from '../log.js';
 import type { EmailOptions } from './options.js';
 import { retryOptionsFrom, withRetry } from './retry.js';
 import { tcpProbe } from './probes.js';
-import type { CheckResult, Connector, ConnectorContext, DeliveryReceipt, Notification, OutboxPackage } from './types.js';
+import type { CheckResult, Connector, ConnectorContext, DeliveryReceipt, Notification } from './types.js';
+import type { OutboxPackage } from '../render/package.js';
 
 /**
  * Notifications over SMTP (nodemailer). Port 465 is implicit TLS (`secure: true`); 587

@@ -1,7 +1,8 @@
 import type { DestinationOptions, DestinationType } from './options.js';
 import type { Connector, ConnectorContext } from './types.js';
 
-export type { CheckResult, Connector, ConnectorContext, DeliveryReceipt, Notification, OutboxPackage, PackageManifest } from './types.js';
+export type { CheckResult, Connector, ConnectorContext, DeliveryReceipt, Notification } from './types.js';
+export type { OutboxPackage, PackageManifest } from '../render/package.js';
 export type { DestinationOptions, DestinationType } from './options.js';
 
 /** Every destination type the registry knows. */

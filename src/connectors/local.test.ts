@@ -4,10 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { makeTempHome } from '../../test/helpers.js';
 import { TerminalError, TransientError } from '../errors.js';
 import { silentLogger } from '../log.js';
-import { describeConnectorContract, writeContractPackage } from './contract.js';
+import { describeConnectorContract, writeContractPackage } from '../../test/connectors/contract.js';
 import { createLocalConnector } from './local.js';
 import { localOptions } from './options.js';
-import type { ConnectorContext, OutboxPackage } from './types.js';
+import type { ConnectorContext } from './types.js';
+import type { OutboxPackage } from '../render/package.js';
 
 const fastRetry = { max_attempts: 4, base_delay_ms: 1, max_delay_ms: 5 };
 

@@ -18,7 +18,8 @@ import {
 } from './delivery.js';
 import type { LocalOptions } from './options.js';
 import { retryOptionsFrom, withRetry } from './retry.js';
-import type { CheckResult, Connector, ConnectorContext, DeliveryReceipt, Notification, OutboxPackage } from './types.js';
+import type { CheckResult, Connector, ConnectorContext, DeliveryReceipt, Notification } from './types.js';
+import type { OutboxPackage } from '../render/package.js';
 
 /** Type name in the partner file (`type: local`). */
 export const LOCAL_CONNECTOR = 'local';

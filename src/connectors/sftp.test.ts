@@ -10,10 +10,11 @@ import { sandboxDir } from '../lake/layout.js';
 import { silentLogger } from '../log.js';
 import { loadSandboxCredentials, type SandboxCredentials } from '../sandbox/keys.js';
 import { startSftpSandbox, type SftpSandbox, type SftpSandboxOptions } from '../sandbox/sftp-server.js';
-import { describeConnectorContract, expectedNames, writeContractPackage } from './contract.js';
+import { describeConnectorContract, expectedNames, writeContractPackage } from '../../test/connectors/contract.js';
 import { classifySftpError, createSftpConnector, sshAlgorithms } from './sftp.js';
 import { sftpOptions, type SftpOptions } from './options.js';
-import type { CheckResult, ConnectorContext, OutboxPackage } from './types.js';
+import type { CheckResult, ConnectorContext } from './types.js';
+import type { OutboxPackage } from '../render/package.js';
 
 const fastRetry = { max_attempts: 4, base_delay_ms: 5, max_delay_ms: 20 };
 

@@ -24,7 +24,8 @@ import {
 import { knownHostKeys, verifyHostKey, type HostKeyVerdict } from './host-keys.js';
 import type { SftpOptions } from './options.js';
 import { retryOptionsFrom, withRetry } from './retry.js';
-import type { CheckResult, Connector, ConnectorContext, DeliveryReceipt, OutboxPackage } from './types.js';
+import type { CheckResult, Connector, ConnectorContext, DeliveryReceipt } from './types.js';
+import type { OutboxPackage } from '../render/package.js';
 
 /** Type name in the partner file (`type: sftp`). */
 export const SFTP_CONNECTOR = 'sftp';

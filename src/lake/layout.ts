@@ -40,6 +40,74 @@ export function outboxDir(home: string, partner: string, report: string, period:
 export function metaDir(home: string, ...parts: string[]): string {
   return join(home, '_meta', ...parts);
 }
+/** `<home>/_meta/logs/`: one JSON-lines log per run (`<run id>.jsonl`). */
+export function logsDir(home: string): string {
+  return metaDir(home, 'logs');
+}
+/** `<home>/_meta/logs/cron-<partner>.log`: what a crontab line appends to. */
+export function cronLogPath(home: string, partner: string): string {
+  return metaDir(home, 'logs', `cron-${partner}.log`);
+}
+/** `<home>/_meta/logs/systemd-<partner>.log`: a systemd unit's StandardOutput. */
+export function systemdLogPath(home: string, partner: string): string {
+  return metaDir(home, 'logs', `systemd-${partner}.log`);
+}
+/** `<home>/_meta/quality/<table>/date=D.json`: the cleaning summary of a table and day. */
+export function qualitySummaryFile(home: string, table: SourceTable, date: string): string {
+  return metaDir(home, 'quality', table, `date=${date}.json`);
+}
+/** `<home>/_meta/contracts/<partner>/<report>.json`: the columns a partner was first sent. */
+export function contractPath(home: string, partner: string, report: string): string {
+  return metaDir(home, 'contracts', partner, `${report}.json`);
+}
+/** `<home>/_meta/runs/runs.jsonl` (and runs.parquet, runs.csv beside it). */
+export function runsPath(home: string, file = 'runs.jsonl'): string {
+  return metaDir(home, 'runs', file);
+}
+/** `<home>/_meta/history/<partner>/<report>.jsonl` */
+export function historyPath(home: string, partner: string, report: string): string {
+  return metaDir(home, 'history', partner, `${report}.jsonl`);
+}
+/** `<home>/_meta/ledger/<partner>.jsonl` */
+export function ledgerPath(home: string, partner: string): string {
+  return metaDir(home, 'ledger', `${partner}.jsonl`);
+}
+/** `<home>/_meta/alerts/<partner>.json` */
+export function alertStatePath(home: string, partner: string): string {
+  return metaDir(home, 'alerts', `${partner}.json`);
+}
+/** `<home>/_meta/metrics/dataprod.prom`, for node_exporter's textfile collector. */
+export function metricsPath(home: string): string {
+  return metaDir(home, 'metrics', 'dataprod.prom');
+}
+/** `<home>/_meta/locks/<partner>.lock` */
+export function partnerLockPath(home: string, partner: string): string {
+  return metaDir(home, 'locks', `${partner}.lock`);
+}
+/** `<home>/_meta/catalog/catalog.json` */
+export function catalogPath(home: string): string {
+  return metaDir(home, 'catalog', 'catalog.json');
+}
+/** `<home>/_meta/catalog/pii-overrides.json`: column name → PII class, set by hand. */
+export function piiOverridesPath(home: string): string {
+  return metaDir(home, 'catalog', 'pii-overrides.json');
+}
+/** `<home>/_meta/lineage/events.jsonl` */
+export function lineageEventsPath(home: string): string {
+  return metaDir(home, 'lineage', 'events.jsonl');
+}
+/** `<home>/_meta/secrets/<partner>-<name>`: a secret generated on this home (pseudonym key). */
+export function generatedSecretPath(home: string, partner: string, name: string): string {
+  return metaDir(home, 'secrets', `${partner}-${name}`);
+}
+/** `<home>/_meta/tmp/`: DuckDB spill directory of the cleaning engine. */
+export function cleaningSpillDir(home: string): string {
+  return metaDir(home, 'tmp');
+}
+/** `<home>/_meta/tmp/duckdb/`: DuckDB spill directory of report builds. */
+export function reportsSpillDir(home: string): string {
+  return metaDir(home, 'tmp', 'duckdb');
+}
 export function sandboxDir(home: string, ...parts: string[]): string {
   return join(home, 'sandbox', ...parts);
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { DeliveryReceipt, OutboxPackage } from '../connectors/types.js';
+import type { DeliveryReceipt } from '../connectors/types.js';
+import type { OutboxPackage } from '../render/package.js';
 import { readPartnerConfig } from '../partners/config.js';
 import { formatBytes, formatInteger, formatMoney } from './format.js';
 import { buildUpdateEmail } from './update-email.js';

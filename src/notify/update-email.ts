@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import type { DeliveryReceipt, Notification, OutboxPackage } from '../connectors/types.js';
+import type { DeliveryReceipt, Notification } from '../connectors/types.js';
+import type { OutboxPackage } from '../render/package.js';
 import type { PartnerConfig } from '../partners/config.js';
 import { escapeHtml, formatBytes, formatInteger, formatMoney, htmlDocument, htmlFacts, htmlTable, plain } from './format.js';
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import type { OutboxPackage, PackageFile, PackageManifest } from '../connectors/types.js';
+import type { OutboxPackage, PackageFile, PackageManifest } from './package.js';
 import { InternalError } from '../errors.js';
 import { replaceDirAtomic } from '../lake/atomic.js';
 import { sqlString, type DuckSession } from '../lake/duckdb.js';

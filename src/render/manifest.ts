@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PackageFile, PackageManifest } from '../connectors/types.js';
+import type { PackageFile, PackageManifest } from './package.js';
 
 /** Hex SHA-256 and size of a file, streamed. */
 export async function hashFile(path: string): Promise<{ sha256: string; bytes: number }> {

@@ -10,7 +10,7 @@ import { metaDir } from '../lake/layout.js';
 import { parsePartnerConfig } from '../partners/config.js';
 import { hashFile, parseSha256Sums } from '../render/index.js';
 import { buildReports, planReports } from './build-reports.js';
-import { GOLDEN_PARTNER_YAML, GOLDEN_SECRET, goldenDir, goldenPartnerConfig, writeGoldenSilver } from './golden-silver.js';
+import { GOLDEN_PARTNER_YAML, GOLDEN_SECRET, goldenDir, goldenPartnerConfig, writeGoldenSilver } from '../../test/reports/golden-silver.js';
 
 let home: string;
 let cleanup: () => Promise<void>;

@@ -1,11 +1,11 @@
 import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'winston';
-import type { OutboxPackage } from '../connectors/types.js';
+import type { OutboxPackage } from '../render/package.js';
 import { businessDate, previousMonth, yesterday } from '../dates.js';
 import { ConfigError, InternalError } from '../errors.js';
 import { withAtomicFile } from '../lake/atomic.js';
 import { sqlIdentifier, sqlString, withDuck, type DuckSession } from '../lake/duckdb.js';
-import { goldFile, metaDir, outboxDir } from '../lake/layout.js';
+import { goldFile, outboxDir, reportsSpillDir } from '../lake/layout.js';
 import { registerSecretValue, silentLogger } from '../log.js';
 import type { PartnerConfig, ReportName } from '../partners/config.js';
 import { renderPackage } from '../render/index.js';
@@ -133,7 +133,7 @@ export async function buildReports(options: BuildReportsOptions): Promise<BuildR
   // A key handed in directly (tests, a caller that resolved it) is masked in logs like any other.
   registerSecretValue(secret);
   // DuckDB spills large sorts and joins here; it creates only the last path component.
-  const tempDirectory = metaDir(home, 'tmp', 'duckdb');
+  const tempDirectory = reportsSpillDir(home);
   await mkdir(tempDirectory, { recursive: true });
   return withDuck(
     async (duck) => {

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { parse as parseDotEnv, populate as populateEnv } from 'dotenv';
 import { ConfigError } from '../errors.js';
 import { writeFileAtomic } from '../lake/atomic.js';
-import { metaDir } from '../lake/layout.js';
+import { generatedSecretPath } from '../lake/layout.js';
 import { registerSecretValue } from '../log.js';
 
 /** Keychain service name; the account is `<partner>/<name>`. */
@@ -250,7 +250,7 @@ export async function resolveOrCreateSecret(
 ): Promise<string> {
   const found = await findSecret(partner, name, options);
   if (found) return found.value;
-  const path = metaDir(home, 'secrets', `${partner}-${name}`);
+  const path = generatedSecretPath(home, partner, name);
   if (existsSync(path)) {
     const value = readProtectedFile(path, `${path}`);
     registerSecretValue(value);

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConnection } from '../../src/commands/test-connection.js';
-import { expectedNames, writeContractPackage } from '../../src/connectors/contract.js';
+import { expectedNames, writeContractPackage } from '../connectors/contract.js';
 import { fingerprintOfPublicKeyLine } from '../../src/connectors/host-keys.js';
 import { sftpOptions } from '../../src/connectors/options.js';
 import { createSftpConnector } from '../../src/connectors/sftp.js';

@@ -6,7 +6,7 @@ import { DataError } from '../../errors.js';
 import { withDuck, sqlString } from '../../lake/duckdb.js';
 import { parsePartnerConfig } from '../../partners/config.js';
 import { buildReports } from '../build-reports.js';
-import { GOLDEN_PARTNER_YAML, GOLDEN_SECRET, goldenDir, goldenPartnerConfig, writeGoldenSilver } from '../golden-silver.js';
+import { GOLDEN_PARTNER_YAML, GOLDEN_SECRET, goldenDir, goldenPartnerConfig, writeGoldenSilver } from '../../../test/reports/golden-silver.js';
 import { pseudonymize } from '../pseudonym.js';
 import { dailyAnalyticColumns } from './index.js';
 

@@ -7,7 +7,7 @@ import { silverFile } from '../../lake/layout.js';
 import { withDuck, sqlString } from '../../lake/duckdb.js';
 import { parsePartnerConfig } from '../../partners/config.js';
 import { buildReports } from '../build-reports.js';
-import { GOLDEN_PARTNER_YAML, GOLDEN_SECRET, goldenDir, goldenPartnerConfig, writeGoldenSilver } from '../golden-silver.js';
+import { GOLDEN_PARTNER_YAML, GOLDEN_SECRET, goldenDir, goldenPartnerConfig, writeGoldenSilver } from '../../../test/reports/golden-silver.js';
 import { monthlyByCityColumns } from './index.js';
 
 const CONTRACT = [

@@ -4,20 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Logger } from 'winston';
 import { makeTempHome } from '../../test/helpers.js';
 import { lineageValidators } from '../../test/lineage-schema.js';
-import {
-  type LineageRunEvent,
-  buildLineageGraph,
-  createLineageEmitter,
-  downstreamTree,
-  emitStageEvent,
-  findDatasetKey,
-  lineageEndpoint,
-  lineageEventsPath,
-  readLineageEvents,
-  renderLineageTree,
-  stageRunId,
-  upstreamTree,
-} from './lineage.js';
+import { type LineageRunEvent, buildLineageGraph, createLineageEmitter, downstreamTree, emitStageEvent, findDatasetKey, lineageEndpoint, readLineageEvents, renderLineageTree, stageRunId, upstreamTree } from './lineage.js';
+import { lineageEventsPath } from '../lake/layout.js';
 
 let home: string;
 let cleanup: () => Promise<void>;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { DeliveryReceipt, PackageManifest } from '../connectors/types.js';
-import { metaDir } from '../lake/layout.js';
+import type { DeliveryReceipt } from '../connectors/types.js';
+import type { PackageManifest } from '../render/package.js';
+import { ledgerPath } from '../lake/layout.js';
 import { appendJsonLine, readJsonLines } from './jsonl.js';
 
 /** What the ledger is idempotent on: one report period sent to one destination. */
@@ -37,11 +38,6 @@ export interface LedgerEntry extends LedgerKey {
 
 /** The destination name used for `built` markers. */
 export const BUILT_MARKER = '-';
-
-/** `<home>/_meta/ledger/<partner>.jsonl` */
-export function ledgerPath(home: string, partner: string): string {
-  return metaDir(home, 'ledger', `${partner}.jsonl`);
-}
 
 /**
  * Fingerprint of what a package delivers: its data files (name and SHA-256), not

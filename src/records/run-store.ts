@@ -1,10 +1,9 @@
 import { hostname } from 'node:os';
-import type { Logger } from 'winston';
 import { InternalError } from '../errors.js';
 import { withAtomicFile, writeFileAtomic } from '../lake/atomic.js';
 import { sqlString, withDuck } from '../lake/duckdb.js';
-import { metaDir } from '../lake/layout.js';
-import type { GateResult } from './gates.js';
+import { runsPath } from '../lake/layout.js';
+import type { GateResult } from '../quality/gates.js';
 import { appendJsonLine, readJsonLines } from './jsonl.js';
 
 export type RunStatus = 'running' | 'succeeded' | 'failed' | 'blocked' | 'interrupted' | 'skipped';
@@ -93,11 +92,6 @@ export interface RunRecord {
  */
 export type RunRecordLine = Partial<RunRecord> & { event?: 'started' | 'progress' | 'finished' } & Record<string, unknown>;
 
-/** `<home>/_meta/runs/runs.jsonl` (and runs.parquet, runs.csv beside it). */
-export function runsPath(home: string, file = 'runs.jsonl'): string {
-  return metaDir(home, 'runs', file);
-}
-
 /**
  * Appends a run record line (redacted, fsynced). `event` defaults to `started` while the
  * status is running and `finished` after; later lines win field by field in readRuns.
@@ -116,34 +110,6 @@ export function deliveryFileCount(delivery: Pick<DeliveryRecord, 'files'>): numb
 /** The first line of a run: status running, who runs it. */
 export async function recordRunStarted(home: string, record: Pick<RunRecord, 'run_id' | 'partner' | 'started_at'> & Partial<RunRecord>): Promise<void> {
   await appendRunRecord(home, { host: hostname(), pid: process.pid, status: 'running', finished_at: null, duration_ms: null, stages: [], ...record, event: 'started' });
-}
-
-export interface FinishRunOptions {
-  logger?: Logger;
-  /** Skip rewriting runs.parquet/csv and dataprod.prom (tests of the store alone). */
-  skipExports?: boolean;
-}
-
-/**
- * The last line of a run, then the exports that must follow every run: runs.parquet and
- * runs.csv for BI tools, and the Prometheus textfile. An export that fails is a warning:
- * the record itself is already safe in runs.jsonl.
- */
-export async function recordRunFinished(home: string, record: RunRecord, options: FinishRunOptions = {}): Promise<void> {
-  const duration = record.duration_ms ?? (record.finished_at ? Date.parse(record.finished_at) - Date.parse(record.started_at) : null);
-  await appendRunRecord(home, { ...record, duration_ms: duration, event: 'finished' });
-  if (options.skipExports) return;
-  try {
-    await exportRunHistory(home);
-  } catch (error) {
-    options.logger?.warn(`could not rewrite the run history table: ${(error as Error).message}`);
-  }
-  try {
-    const { writeMetrics } = await import('./metrics.js');
-    await writeMetrics(home);
-  } catch (error) {
-    options.logger?.warn(`could not write the metrics file: ${(error as Error).message}`);
-  }
 }
 
 /** A run record with nothing in it yet: the runner's starting point and readRuns' base. */

@@ -4,7 +4,7 @@ import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promi
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CannotWriteError, TryLaterError } from '../errors.js';
-import { metaDir } from '../lake/layout.js';
+import { partnerLockPath } from '../lake/layout.js';
 
 /** What a lock file holds: enough to tell who has it and whether they are still alive. */
 export interface LockHolder {
@@ -29,11 +29,6 @@ export interface AcquireLockOptions {
   staleAfterMs?: number;
   /** The clock (tests). */
   now?: Date;
-}
-
-/** `<home>/_meta/locks/<partner>.lock` */
-export function partnerLockPath(home: string, partner: string): string {
-  return metaDir(home, 'locks', `${partner}.lock`);
 }
 
 const DEFAULT_STALE_MS = 6 * 60 * 60 * 1000;

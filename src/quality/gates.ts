@@ -1,14 +1,14 @@
 import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import type { OutboxPackage } from '../connectors/types.js';
+import type { OutboxPackage } from '../render/package.js';
 import { daysOfMonth } from '../dates.js';
 import { type DuckSession, sqlString, withDuck } from '../lake/duckdb.js';
-import { goldFile, metaDir, sourceTables } from '../lake/layout.js';
+import { goldFile, sourceTables, qualitySummaryFile, contractPath } from '../lake/layout.js';
 import type { PartnerConfig } from '../partners/config.js';
-import { classifyColumn } from './catalog.js';
-import { type HistoryEntry, median, periodWeekday, readReportHistory, reportFigures } from './history.js';
-import { readJsonFile, writeJsonFile } from './jsonl.js';
+import { classifyColumn } from '../metadata/catalog.js';
+import { type HistoryEntry, median, periodWeekday, readReportHistory, reportFigures } from '../records/history.js';
+import { readJsonFile, writeJsonFile } from '../records/jsonl.js';
 import { type PiiKind, scanFileForPii } from './pii-scan.js';
 
 export type GateStatus = 'pass' | 'warn' | 'fail';
@@ -173,11 +173,6 @@ interface CleanSummary {
   rows_quarantined: number;
 }
 
-/** `<home>/_meta/quality/<table>/date=D.json` */
-export function cleanSummaryPath(home: string, table: string, day: string): string {
-  return metaDir(home, 'quality', table, `date=${day}.json`);
-}
-
 function periodDays(period: string): string[] {
   return /^\d{4}-\d{2}$/.test(period) ? daysOfMonth(period) : [period];
 }
@@ -192,7 +187,7 @@ async function checkQuarantineRate(input: GateInput): Promise<GateResult> {
     let quarantined = 0;
     let found = 0;
     for (const day of days) {
-      const summary = await readJsonFile<CleanSummary | null>(cleanSummaryPath(input.home, table, day), null);
+      const summary = await readJsonFile<CleanSummary | null>(qualitySummaryFile(input.home, table, day), null);
       if (!summary) continue;
       found++;
       rowsIn += Number(summary.rows_in ?? 0);
@@ -274,11 +269,6 @@ export interface ReportContract {
   columns: { name: string; type: string }[];
   created_at: string;
   run_id?: string;
-}
-
-/** `<home>/_meta/contracts/<partner>/<report>.json` */
-export function contractPath(home: string, partner: string, report: string): string {
-  return metaDir(home, 'contracts', partner, `${report}.json`);
 }
 
 function normaliseType(type: string): string {

@@ -119,7 +119,7 @@ export function scanTextForPii(text: string): Partial<Record<PiiKind, number>> {
 
 async function scanXlsx(path: string): Promise<PiiScanResult> {
   const result = emptyResult(path, 'xlsx', true);
-  const { readXlsxRows } = await import('../quality/xlsx-cells.js');
+  const { readXlsxRows } = await import('./xlsx-cells.js');
   // Streamed a row at a time from the sheet XML: the workbook is never loaded whole.
   for await (const row of readXlsxRows(path)) {
     const text = row.cells.map((cell) => cell.value).join('\t');

@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
-import { dateRange } from '../dates.js';
-import { withDuck, sqlString, type DuckSession } from '../lake/duckdb.js';
-import { silverFile } from '../lake/layout.js';
-import { withAtomicFile } from '../lake/atomic.js';
-import { parsePartnerConfig, type PartnerConfig } from '../partners/config.js';
+import { dateRange } from '../../src/dates.js';
+import { withDuck, sqlString, type DuckSession } from '../../src/lake/duckdb.js';
+import { silverFile } from '../../src/lake/layout.js';
+import { withAtomicFile } from '../../src/lake/atomic.js';
+import { parsePartnerConfig, type PartnerConfig } from '../../src/partners/config.js';
 
 /** fixtures/golden/: the hand-checked silver dataset and the expected report outputs. */
 export const goldenDir = fileURLToPath(new URL('../../fixtures/golden/', import.meta.url));

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempHome } from '../../test/helpers.js';
-import { alertStatePath, decideAlert, failureFingerprint, readAlertState } from './alert-state.js';
+import { decideAlert, failureFingerprint, readAlertState } from './alert-state.js';
+import { alertStatePath } from '../lake/layout.js';
 
 let home: string;
 let cleanup: () => Promise<void>;

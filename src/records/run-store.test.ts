@@ -5,8 +5,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempHome } from '../../test/helpers.js';
 import { sqlString, withDuck } from '../lake/duckdb.js';
 import { registerSecretValue } from '../log.js';
-import { metricsPath } from './metrics.js';
-import { type RunRecord, appendRunRecord, exportRunHistory, flattenRun, readRuns, recordRunFinished, recordRunStarted, runsPath } from './run-store.js';
+
+import { recordRunFinished } from './run-finish.js';
+import { type RunRecord, appendRunRecord, exportRunHistory, flattenRun, readRuns, recordRunStarted } from './run-store.js';
+import { runsPath, metricsPath } from '../lake/layout.js';
 
 let home: string;
 let cleanup: () => Promise<void>;

@@ -3,8 +3,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { TerminalError } from '../errors.js';
-import type { Connector, OutboxPackage, PackageManifest } from './types.js';
+import { TerminalError } from '../../src/errors.js';
+import type { Connector } from '../../src/connectors/types.js';
+import type { OutboxPackage, PackageManifest } from '../../src/render/package.js';
 
 /**
  * The shared contract every file-delivering connector passes (unstorage's testDriver

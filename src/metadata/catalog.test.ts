@@ -4,19 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempHome } from '../../test/helpers.js';
 import { sqlString, withDuck } from '../lake/duckdb.js';
-import { bronzeDir, goldFile, quarantineFile, silverFile } from '../lake/layout.js';
-import {
-  catalogPath,
-  classifyColumn,
-  datasetNameForPath,
-  describeDataFile,
-  readCatalog,
-  recordCleanDatasets,
-  recordDataFile,
-  recordDataset,
-  recordPackageDatasets,
-  searchCatalog,
-} from './catalog.js';
+import { bronzeDir, goldFile, quarantineFile, silverFile, catalogPath } from '../lake/layout.js';
+import { classifyColumn, datasetNameForPath, describeDataFile, readCatalog, recordCleanDatasets, recordDataFile, recordDataset, recordPackageDatasets, searchCatalog } from './catalog.js';
 
 let home: string;
 let cleanup: () => Promise<void>;

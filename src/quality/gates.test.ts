@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempHome } from '../../test/helpers.js';
 import { writeTestXlsx } from '../../test/xlsx-fixture.js';
-import type { OutboxPackage, PackageManifest } from '../connectors/types.js';
+import type { OutboxPackage, PackageManifest } from '../render/package.js';
 import { sqlString, withDuck } from '../lake/duckdb.js';
-import { metaDir } from '../lake/layout.js';
+import { metaDir, contractPath } from '../lake/layout.js';
 import { type PartnerConfig, readPartnerConfig } from '../partners/config.js';
-import { type GateResult, anomalyBaseline, compareColumns, contractPath, gatesBlocked, runGates, summarizeGates, toMicros } from './gates.js';
-import { recordReportHistory } from './history.js';
+import { type GateResult, anomalyBaseline, compareColumns, gatesBlocked, runGates, summarizeGates, toMicros } from './gates.js';
+import { recordReportHistory } from '../records/history.js';
 import { scanTextForPii } from './pii-scan.js';
 
 let home: string;

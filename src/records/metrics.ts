@@ -1,11 +1,6 @@
 import { writeFileAtomic } from '../lake/atomic.js';
-import { metaDir } from '../lake/layout.js';
+import { metricsPath } from '../lake/layout.js';
 import { type RunRecord, deliveryFileCount, readRuns } from './run-store.js';
-
-/** `<home>/_meta/metrics/dataprod.prom`, for node_exporter's textfile collector. */
-export function metricsPath(home: string): string {
-  return metaDir(home, 'metrics', 'dataprod.prom');
-}
 
 type Labels = Record<string, string>;
 

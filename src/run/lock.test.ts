@@ -6,7 +6,8 @@ import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempHome } from '../../test/helpers.js';
 import { TryLaterError } from '../errors.js';
-import { acquirePartnerLock, partnerLockPath, readPartnerLock } from './lock.js';
+import { acquirePartnerLock, readPartnerLock } from './lock.js';
+import { partnerLockPath } from '../lake/layout.js';
 
 let home: string;
 let cleanup: () => Promise<void>;

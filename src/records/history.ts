@@ -1,5 +1,5 @@
-import type { PackageManifest } from '../connectors/types.js';
-import { metaDir } from '../lake/layout.js';
+import type { PackageManifest } from '../render/package.js';
+import { historyPath } from '../lake/layout.js';
 import { appendJsonLine, readJsonLines } from './jsonl.js';
 
 /** The figures the anomaly gate compares: volume (rows, units) and revenue. */
@@ -19,11 +19,6 @@ export interface HistoryEntry extends ReportFigures {
   weekday: number | null;
   run_id: string;
   at: string;
-}
-
-/** `<home>/_meta/history/<partner>/<report>.jsonl` */
-export function historyPath(home: string, partner: string, report: string): string {
-  return metaDir(home, 'history', partner, `${report}.jsonl`);
 }
 
 /** Day of the week of a YYYY-MM-DD (0 = Sunday); null for a YYYY-MM period. */

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sqlString, withDuck } from '../lake/duckdb.js';
-import { outboxDir } from '../lake/layout.js';
-import type { OutboxPackage, PackageManifest } from '../connectors/types.js';
+import { sqlString, withDuck } from '../../src/lake/duckdb.js';
+import { outboxDir } from '../../src/lake/layout.js';
+import type { OutboxPackage, PackageManifest } from '../../src/render/package.js';
 
 /**
  * A small daily-analytic outbox package for connector tests (API, e-mail): a Parquet and

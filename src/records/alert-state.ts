@@ -1,4 +1,4 @@
-import { metaDir } from '../lake/layout.js';
+import { alertStatePath } from '../lake/layout.js';
 import { readJsonFile, writeJsonFile } from './jsonl.js';
 
 /** The failure a partner is in now, as remembered between runs. */
@@ -39,11 +39,6 @@ export interface DecideAlertInput {
   runId?: string;
   /** Stage and message, kept for `status`. */
   summary?: string;
-}
-
-/** `<home>/_meta/alerts/<partner>.json` */
-export function alertStatePath(home: string, partner: string): string {
-  return metaDir(home, 'alerts', `${partner}.json`);
 }
 
 export async function readAlertState(home: string, partner: string): Promise<AlertState> {

@@ -2,8 +2,9 @@ import { readFile, readdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempHome } from '../../test/helpers.js';
-import { escapeLabelValue, metricsPath, renderMetrics, writeMetrics } from './metrics.js';
+import { escapeLabelValue, renderMetrics, writeMetrics } from './metrics.js';
 import { type RunRecord, appendRunRecord } from './run-store.js';
+import { metricsPath } from '../lake/layout.js';
 
 let home: string;
 let cleanup: () => Promise<void>;

@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import type { OutboxPackage } from '../connectors/types.js';
+import type { OutboxPackage } from '../render/package.js';
 import { type DuckSession, sqlString, withDuck } from '../lake/duckdb.js';
-import { type SourceTable, bronzeDir, goldFile, metaDir, quarantineFile, silverFile, sourceTables } from '../lake/layout.js';
+import { type SourceTable, bronzeDir, goldFile, quarantineFile, silverFile, sourceTables, catalogPath, piiOverridesPath } from '../lake/layout.js';
 import type { PartnerConfig } from '../partners/config.js';
-import { readJsonFile, withFileLock, writeJsonFile } from './jsonl.js';
+import { readJsonFile, withFileLock, writeJsonFile } from '../records/jsonl.js';
 
 /** direct: identifies a person alone; indirect: could, combined with others; none. */
 export type PiiClass = 'direct' | 'indirect' | 'none';
@@ -104,11 +104,6 @@ export interface RecordDatasetInput {
   now?: Date;
 }
 
-/** `<home>/_meta/catalog/catalog.json` */
-export function catalogPath(home: string): string {
-  return metaDir(home, 'catalog', 'catalog.json');
-}
-
 function relativeToHome(home: string, path: string): string {
   const absolute = isAbsolute(path) ? path : resolve(home, path);
   return relative(home, absolute).split(sep).join('/');
@@ -154,7 +149,7 @@ export function defaultTags(layer: DatasetLayer, name: string): string[] {
 const piiRank: Record<PiiClass, number> = { none: 0, indirect: 1, direct: 2 };
 
 async function readOverrides(home: string): Promise<Record<string, PiiClass>> {
-  return readJsonFile<Record<string, PiiClass>>(metaDir(home, 'catalog', 'pii-overrides.json'), {});
+  return readJsonFile<Record<string, PiiClass>>(piiOverridesPath(home), {});
 }
 
 function buildEntry(home: string, input: RecordDatasetInput, fileOverrides: Record<string, PiiClass>): CatalogEntry {

@@ -1,7 +1,8 @@
 import { appendFile, readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempHome } from '../../test/helpers.js';
-import { isDelivered, lastDelivered, ledgerPath, packageFingerprint, readLedger, recordBuilt, recordDelivery } from './ledger.js';
+import { isDelivered, lastDelivered, packageFingerprint, readLedger, recordBuilt, recordDelivery } from './ledger.js';
+import { ledgerPath } from '../lake/layout.js';
 
 let home: string;
 let cleanup: () => Promise<void>;

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { Logger } from 'winston';
-import { metaDir } from '../lake/layout.js';
+import { lineageEventsPath } from '../lake/layout.js';
 import { redact, redactValue } from '../log.js';
 import type { PartnerConfig } from '../partners/config.js';
-import { appendJsonLine, readJsonLines } from './jsonl.js';
+import { appendJsonLine, readJsonLines } from '../records/jsonl.js';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -66,11 +66,6 @@ export interface LineageDatasetRef {
   name?: string;
   /** Columns, as the schema facet. */
   schema?: { name: string; type: string }[];
-}
-
-/** `<home>/_meta/lineage/events.jsonl` */
-export function lineageEventsPath(home: string): string {
-  return metaDir(home, 'lineage', 'events.jsonl');
 }
 
 /** The namespace of lake datasets of a home. */
