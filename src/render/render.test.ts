@@ -1,9 +1,9 @@
-import ExcelJS from 'exceljs';
 import { existsSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempHome } from '../../test/helpers.js';
+import { excelSerialToDate, readXlsx, readZipEntries } from '../../test/xlsx-reader.js';
 import { ConfigError } from '../errors.js';
 import { DuckSession, sqlString } from '../lake/duckdb.js';
 import { hashFile, packageFileName, parseSha256Sums, readToolVersion, renderPackage, type CsvOptions, type RenderFormat } from './index.js';
@@ -138,28 +138,34 @@ describe('renderPackage', () => {
     expect(rows[2]).toEqual({ name: 'line\nbreak', price: null, share: null, day: null, at: null, units: null });
   });
 
-  it('XLSX: a header row and typed cells with number formats, readable by exceljs', async () => {
+  it('XLSX: a bold frozen header row, column widths, typed cells with number formats', async () => {
     const pkg = await render('xlsx', { formats: ['xlsx'] });
-    const workbook = new ExcelJS.Workbook();
-    await workbook.xlsx.readFile(join(pkg.dir, pkg.manifest.files[0]!.name));
-    const sheet = workbook.worksheets[0]!;
-    expect(sheet.name).toBe('daily-analytic');
-    expect(sheet.rowCount).toBe(5);
-    expect((sheet.getRow(1).values as unknown[]).slice(1)).toEqual(columns.map((column) => column.name));
-    const first = sheet.getRow(2);
-    expect(first.getCell(1).value).toBe('a;b');
-    expect(first.getCell(2).value).toBe(1234.5);
-    expect(first.getCell(2).numFmt).toBe('#,##0.00');
-    expect(first.getCell(3).value).toBe(0.5385);
-    expect(first.getCell(3).numFmt).toBe('#,##0.0000');
-    expect(first.getCell(4).value).toEqual(new Date('2026-11-20T00:00:00Z'));
-    expect(first.getCell(4).numFmt).toBe('yyyy-mm-dd');
-    // A time is a fraction of a day; exceljs reads a time-formatted cell back as a Date on Excel's day 0.
-    expect(first.getCell(5).value).toEqual(new Date('1899-12-30T09:05:00Z'));
-    expect(first.getCell(5).numFmt).toBe('hh:mm:ss');
-    expect(first.getCell(6).value).toBe(14);
-    expect(sheet.getRow(4).getCell(2).value).toBeNull();
-    expect(sheet.getRow(5).getCell(1).value).toBe('São Paulo, SP');
+    const [sheet, ...others] = await readXlsx(join(pkg.dir, pkg.manifest.files[0]!.name));
+    expect(others).toEqual([]);
+    expect(sheet!.name).toBe('daily-analytic');
+    expect(sheet!.frozenRows).toBe(1);
+    expect(sheet!.rows).toHaveLength(5);
+    expect(sheet!.rows[0]!.map((cell) => [cell!.value, cell!.bold])).toEqual(columns.map((column) => [column.name, true]));
+    // Widths follow the longest value: 'São Paulo, SP' is 13 characters.
+    expect(sheet!.widths).toEqual([15, 10, 9, 12, 10, 8]);
+    const first = sheet!.rows[1]!;
+    expect(first.map((cell) => cell!.ref)).toEqual(['A2', 'B2', 'C2', 'D2', 'E2', 'F2']);
+    expect(first.map((cell) => cell!.value)).toEqual(['a;b', 1234.5, 0.5385, 46346, 9 / 24 + 5 / 1440, 14]);
+    expect(first.map((cell) => cell!.numFmt)).toEqual(['General', '#,##0.00', '#,##0.0000', 'yyyy-mm-dd', 'hh:mm:ss', '0']);
+    expect(excelSerialToDate(first[3]!.value as number)).toEqual(new Date('2026-11-20T00:00:00Z'));
+    expect(sheet!.rows[2]![0]!.value).toBe('say "hi"');
+    // NULLs are cells left out.
+    expect(sheet!.rows[3]!.map((cell) => cell?.value)).toEqual(['line\nbreak']);
+    expect(sheet!.rows[4]![0]!.value).toBe('São Paulo, SP');
+  });
+
+  it('XLSX: the same rows give the same bytes, whatever the clock', async () => {
+    const first = await render('xlsx-same-1', { formats: ['xlsx'] });
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const second = await render('xlsx-same-2', { formats: ['xlsx'] });
+    expect(second.manifest.files[0]!.sha256).toBe(first.manifest.files[0]!.sha256);
+    const entries = await readZipEntries(join(first.dir, first.manifest.files[0]!.name));
+    expect([...entries.keys()]).toEqual(['[Content_Types].xml', '_rels/.rels', 'xl/workbook.xml', 'xl/_rels/workbook.xml.rels', 'xl/styles.xml', 'xl/worksheets/sheet1.xml']);
   });
 
   it('Parquet keeps the gold types', async () => {
@@ -174,9 +180,8 @@ describe('renderPackage', () => {
     const name = (ext: string) => join(pkg.dir, `acme_daily-analytic_2026-11-20.${ext}`);
     expect((await readFile(name('csv'), 'utf8')).replace(/^\uFEFF/, '')).toBe('name;price;share;day;at;units\n');
     expect(JSON.parse(await readFile(name('json'), 'utf8'))).toEqual([]);
-    const workbook = new ExcelJS.Workbook();
-    await workbook.xlsx.readFile(name('xlsx'));
-    expect(workbook.worksheets[0]!.rowCount).toBe(1);
+    const [sheet] = await readXlsx(name('xlsx'));
+    expect(sheet!.rows).toHaveLength(1);
   });
 
   it('re-rendering replaces the package: no stale file survives', async () => {
@@ -194,9 +199,8 @@ describe('renderXlsx', () => {
     const target = join(home, 'split.xlsx');
     const rows = await renderXlsx({ duck, source, target, columns, title: 'monthly-by-city' }, { maxRowsPerSheet: 3 });
     expect(rows).toBe(4);
-    const workbook = new ExcelJS.Workbook();
-    await workbook.xlsx.readFile(target);
-    expect(workbook.worksheets.map((sheet) => [sheet.name, sheet.rowCount])).toEqual([
+    const sheets = await readXlsx(target);
+    expect(sheets.map((sheet) => [sheet.name, sheet.rows.length])).toEqual([
       ['monthly-by-city', 4],
       ['monthly-by-city (2)', 2],
     ]);
