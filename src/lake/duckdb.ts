@@ -18,6 +18,7 @@ export class DuckSession {
   private constructor(
     private readonly instance: DuckDBInstance,
     readonly connection: DuckDBConnection,
+    private readonly ownsInstance = true,
   ) {}
 
   static async open(options: DuckSessionOptions = {}): Promise<DuckSession> {
@@ -31,6 +32,16 @@ export class DuckSession {
     // bundled ICU extension is not loaded yet and DuckDB would try to download it.
     await connection.run(`SET TimeZone = 'America/Sao_Paulo'`);
     return new DuckSession(instance, connection);
+  }
+
+  /**
+   * A second connection on the same database, for a query that runs alongside this one
+   * (DuckDB runs one query at a time per connection). Its `close` leaves the database open.
+   */
+  async branch(): Promise<DuckSession> {
+    const connection = await this.instance.connect();
+    await connection.run(`SET TimeZone = 'America/Sao_Paulo'`);
+    return new DuckSession(this.instance, connection, false);
   }
 
   /** Runs statements that return nothing of interest. */
@@ -50,9 +61,10 @@ export class DuckSession {
     return reader.getRowObjectsJson() as T[];
   }
 
+  /** Closes the connection, and the database too unless this session is a branch. */
   close(): void {
     this.connection.closeSync();
-    this.instance.closeSync();
+    if (this.ownsInstance) this.instance.closeSync();
   }
 }
 

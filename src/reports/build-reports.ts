@@ -8,7 +8,7 @@ import { sqlIdentifier, sqlString, withDuck, type DuckSession } from '../lake/du
 import { goldFile, outboxDir, reportsSpillDir } from '../lake/layout.js';
 import { registerSecretValue, silentLogger } from '../log.js';
 import type { PartnerConfig, ReportName } from '../partners/config.js';
-import { renderPackage } from '../render/index.js';
+import { renderPackage, type RenderFormat } from '../render/index.js';
 import { resolveOrCreateSecret } from '../secrets/index.js';
 import { dailyAnalytic } from './daily-analytic/index.js';
 import { monthlyByCity } from './monthly-by-city/index.js';
@@ -71,6 +71,8 @@ export interface BuiltReport {
   reconciliation: Reconciliation;
   /** Wall time of this report (query, gold, rendering). */
   ms: number;
+  /** Where that time went: the query and gold file, the whole rendering, and each format's own rendering (they overlap). */
+  timings: { query_ms: number; render_ms: number; formats: Partial<Record<RenderFormat, number>> };
 }
 
 export interface BuildResult {
@@ -168,6 +170,8 @@ async function buildOne(
   });
   const rows = Number((await duck.all<{ rows: bigint }>(`SELECT count(*) AS rows FROM read_parquet(${sqlString(gold)})`))[0]!.rows);
   const settings = config.reports[definition.name]!;
+  const queried = Date.now();
+  const formatTimings = new Map<RenderFormat, number>();
   const outbox = await renderPackage({
     duck,
     source: gold,
@@ -186,10 +190,12 @@ async function buildOne(
       ...reconciliation,
     },
     now: options.now,
+    timings: formatTimings,
   });
   const ms = Date.now() - started;
+  const timings = { query_ms: queried - started, render_ms: Date.now() - queried, formats: Object.fromEntries([...formatTimings].map(([format, took]) => [format, Math.round(took)])) };
   logger.info(`${definition.name} ${period}: ${rows} rows, ${outbox.manifest.files.length} files in ${outbox.dir} (${ms} ms)`);
-  return { report: definition.name, period, gold, outbox, rows, reconciliation, ms };
+  return { report: definition.name, period, gold, outbox, rows, reconciliation, ms, timings };
 }
 
 /** The report's table must have exactly the declared columns, in order, with the declared types. */
