@@ -173,7 +173,13 @@ describe('cron safety', { timeout: 180_000 }, () => {
   it('completes a run killed during delivery, with no duplicate at any destination', async () => {
     await generate(day);
     const killed = startCli(home, ['run', '--partner', 'ouchhungry', '--sandbox', '--date', day], { env: { DATAPROD_SANDBOX_FAULTS: 'api-slow=2000' } });
-    await waitFor(() => existsSync(join(home, 'sandbox', 'sftp', 'inbound', 'daily-analytic', day, 'SHA256SUMS')), 90_000, 'the SFTP delivery to finish');
+    // Kill only once the ledger holds the SFTP delivery: the files land a moment before the
+    // ledger line is written, and a kill in between rightly makes the rerun send them again.
+    const sftpDelivered = () =>
+      listFiles(home)
+        .filter((name) => /(^|\/)ledger\/ouchhungry\.jsonl$/.test(name))
+        .some((name) => readFileSync(join(home, name), 'utf8').split('\n').some((line) => line.includes('"kind":"delivered"') && line.includes('"partner-sftp"')));
+    await waitFor(sftpDelivered, 90_000, 'the ledger to record the SFTP delivery');
     killed.child.kill('SIGKILL');
     await killed.done;
 
