@@ -5,10 +5,12 @@ import { lineageEventsPath } from '../lake/layout.js';
 import type { CommandContext, CommandResult } from './context.js';
 
 export interface LineageOptions {
-  /** A dataset: a catalog name (silver.transactions/date=D), a lake path (absolute or home-relative), a destination path, or a unique part of one. */
+  /** A dataset: a catalog name (silver.transactions/date=D), a lake path (absolute, `~/`, relative to the working directory or to the home), a destination path, or a unique part of one. */
   dataset: string;
   /** How many levels to follow each way (default 12). */
   depth?: number;
+  /** Directory a relative path is taken from first (default: the working directory), then the home. */
+  cwd?: string;
 }
 
 export interface LineageResult {
@@ -30,7 +32,7 @@ export async function lineage(options: LineageOptions, context: CommandContext):
   // A catalog name stands for its file.
   const catalogEntry = (await readCatalog(context.home)).datasets[options.dataset];
   const query = catalogEntry ? catalogEntry.path : options.dataset;
-  const found = findDatasetKey(graph, context.home, query);
+  const found = findDatasetKey(graph, context.home, query, options.cwd ?? process.cwd());
   if (found === null) {
     throw new UsageError(`no lineage recorded for "${options.dataset}"`, { hint: 'give a path under --home or a name from `dataprod catalog`' });
   }

@@ -96,6 +96,10 @@ export function piiOverridesPath(home: string): string {
 export function lineageEventsPath(home: string): string {
   return metaDir(home, 'lineage', 'events.jsonl');
 }
+/** `<home>/_meta/lineage/outbox/`: events a lineage endpoint did not take yet, one file each. */
+export function lineageOutboxDir(home: string): string {
+  return metaDir(home, 'lineage', 'outbox');
+}
 /** `<home>/_meta/secrets/<partner>-<name>`: a secret generated on this home (pseudonym key). */
 export function generatedSecretPath(home: string, partner: string, name: string): string {
   return metaDir(home, 'secrets', `${partner}-${name}`);

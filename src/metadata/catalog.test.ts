@@ -127,6 +127,44 @@ describe('catalog', () => {
     expect(searchCatalog(catalog)).toHaveLength(5);
   });
 
+  it("knows each dataset's table, report and period, and finds it by any of them", async () => {
+    const record = (path: string, layer: 'bronze' | 'silver' | 'gold' | 'deliverable', checksum: string) => recordDataset(home, { layer, path, schema: [], rows: 1, checksum, runId: 'run-1', now: new Date('2026-11-21T09:30:00Z') });
+    await record(join(bronzeDir(home, 'transactions', '2026-11-15'), 'transactions.csv'), 'bronze', 'a1'.repeat(32));
+    await record(silverFile(home, 'transactions', '2026-11-15'), 'silver', 'a2'.repeat(32));
+    await record(silverFile(home, 'customers', '2026-11-16'), 'silver', 'a3'.repeat(32));
+    await record(goldFile(home, 'ouchhungry', 'monthly-by-city', '2026-11'), 'gold', 'a4'.repeat(32));
+    await record('outbox/ouchhungry/daily-analytic/2026-11-15/manifest.json', 'deliverable', 'a5'.repeat(32));
+    const catalog = await readCatalog(home);
+    expect(catalog.datasets['silver.transactions/date=2026-11-15']).toMatchObject({ table: 'transactions', period: '2026-11-15' });
+    expect(catalog.datasets['gold.ouchhungry.monthly-by-city/2026-11']).toMatchObject({ report: 'monthly-by-city', period: '2026-11' });
+    const names = (term: string) => searchCatalog(catalog, term).map((entry) => entry.name);
+    expect(names('2026-11-15')).toEqual(['bronze.transactions/date=2026-11-15', 'deliverable.ouchhungry.daily-analytic/2026-11-15/manifest.json', 'silver.transactions/date=2026-11-15']);
+    // A month finds its days and the monthly report.
+    expect(names('2026-11')).toHaveLength(5);
+    expect(names('customers')).toEqual(['silver.customers/date=2026-11-16']);
+    expect(names('monthly-by-city')).toEqual(['gold.ouchhungry.monthly-by-city/2026-11']);
+
+    // The same bytes recorded by a later run keep who recorded them and when; new bytes do not.
+    await recordDataset(home, { layer: 'silver', path: silverFile(home, 'transactions', '2026-11-15'), schema: [], rows: 1, checksum: 'a2'.repeat(32), runId: 'run-2', now: new Date('2026-11-22T09:30:00Z') });
+    await recordDataset(home, { layer: 'silver', path: silverFile(home, 'customers', '2026-11-16'), schema: [], rows: 1, checksum: 'b3'.repeat(32), runId: 'run-2', now: new Date('2026-11-22T09:30:00Z') });
+    const after = await readCatalog(home);
+    expect(after.datasets['silver.transactions/date=2026-11-15']).toMatchObject({ run_id: 'run-1', recorded_at: '2026-11-21T09:30:00.000Z' });
+    expect(after.datasets['silver.customers/date=2026-11-16']).toMatchObject({ run_id: 'run-2', recorded_at: '2026-11-22T09:30:00.000Z' });
+  });
+
+  it("records a package's manifest.json and SHA256SUMS beside its data files", async () => {
+    const day = '2026-11-20';
+    const dir = join(home, 'outbox', 'ouchhungry', 'daily-analytic', day);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'manifest.json'), '{}\n');
+    await writeFile(join(dir, 'SHA256SUMS'), `${'ef'.repeat(32)}  x.csv\n`);
+    const manifest = { partner: 'ouchhungry', report: 'daily-analytic', period: day, rows: 0, files: [], columns: [], summary: {}, generated_at: '2026-11-21T09:31:00Z', tool_version: '0.1.0' };
+    const entries = await recordPackageDatasets(home, { partner: 'ouchhungry' }, { report: 'daily-analytic', period: day, pkg: { dir, manifest } as never });
+    expect(entries.map((entry) => entry.path)).toEqual([`outbox/ouchhungry/daily-analytic/${day}/manifest.json`, `outbox/ouchhungry/daily-analytic/${day}/SHA256SUMS`]);
+    expect(entries[0]!.checksum).toBe(`sha256:${createHash('sha256').update('{}\n').digest('hex')}`);
+    expect(entries.every((entry) => entry.tags.includes('package-metadata'))).toBe(true);
+  });
+
   it('serialises concurrent writers so no entry is lost', async () => {
     await Promise.all(
       Array.from({ length: 8 }, (_, index) => recordDataset(home, { layer: 'silver', path: silverFile(home, 'transactions', `2026-11-${String(index + 1).padStart(2, '0')}`), schema: [], rows: index, checksum: null })),

@@ -75,7 +75,15 @@ export interface CatalogEntry {
   /** The highest PII class among its columns. */
   pii: PiiClass;
   tags: string[];
+  /** Source table of a bronze, silver or quarantine partition. */
+  table?: string;
+  /** Report of a gold or deliverable dataset. */
+  report?: string;
+  /** The day (YYYY-MM-DD) or month (YYYY-MM) the dataset covers. */
+  period?: string;
+  /** When this content was first recorded: re-recording unchanged bytes keeps it. */
   recorded_at: string;
+  /** The run that recorded this content. */
   run_id?: string;
 }
 
@@ -126,6 +134,18 @@ export function datasetNameForPath(home: string, path: string): string {
   return parts.join('/');
 }
 
+/** Table, report and period of a lake path, from the layout (see datasetNameForPath). */
+export function datasetCoordinates(home: string, path: string): Pick<CatalogEntry, 'table' | 'report' | 'period'> {
+  const parts = relativeToHome(home, path).split('/');
+  const [top] = parts;
+  if ((top === 'bronze' || top === 'silver' || top === 'quarantine') && parts.length >= 3) {
+    const day = /^date=(\d{4}-\d{2}-\d{2})$/.exec(parts[2]!)?.[1];
+    return { table: parts[1], ...(day ? { period: day } : {}) };
+  }
+  if ((top === 'gold' && parts.length >= 4) || (top === 'outbox' && parts.length >= 5)) return { report: parts[2], period: parts[3] };
+  return {};
+}
+
 const tableTags: Record<string, string[]> = {
   transactions: ['sales'],
   customers: ['customer-data'],
@@ -162,6 +182,7 @@ function buildEntry(home: string, input: RecordDatasetInput, fileOverrides: Reco
   return {
     name,
     layer: input.layer,
+    ...datasetCoordinates(home, input.path),
     path: relativeToHome(home, input.path),
     format: extname(input.path).slice(1) || 'dir',
     schema,
@@ -181,7 +202,17 @@ export async function recordDatasets(home: string, inputs: RecordDatasetInput[])
   return withFileLock(path, async () => {
     const catalog = await readCatalog(home);
     const overrides = await readOverrides(home);
-    const entries = inputs.map((input) => buildEntry(home, input, overrides));
+    const entries = inputs.map((input) => {
+      const entry = buildEntry(home, input, overrides);
+      // The same bytes recorded again (a later run that read them) keep who wrote them and when.
+      const previous = catalog.datasets[entry.name];
+      if (previous && entry.checksum !== null && previous.checksum === entry.checksum && previous.path === entry.path) {
+        entry.recorded_at = previous.recorded_at;
+        if (previous.run_id) entry.run_id = previous.run_id;
+        else delete entry.run_id;
+      }
+      return entry;
+    });
     for (const entry of entries) catalog.datasets[entry.name] = entry;
     catalog.updated_at = (inputs[0]?.now ?? new Date()).toISOString();
     await writeJsonFile(path, catalog);
@@ -293,7 +324,10 @@ export async function recordDataFile(home: string, path: string, options: Record
   });
 }
 
-/** Entries whose name, path, layer, tag or column matches `term` (case-insensitive), by name. */
+/**
+ * Entries whose name, path, layer, table, report, period (a day, or a month for all its
+ * days), PII class, tag or column matches `term` (case-insensitive), by name.
+ */
 export function searchCatalog(catalog: Catalog, term?: string): CatalogEntry[] {
   const entries = Object.values(catalog.datasets).sort((a, b) => a.name.localeCompare(b.name));
   if (!term) return entries;
@@ -303,6 +337,9 @@ export function searchCatalog(catalog: Catalog, term?: string): CatalogEntry[] {
       entry.name.toLowerCase().includes(needle) ||
       entry.path.toLowerCase().includes(needle) ||
       entry.layer === needle ||
+      entry.table?.toLowerCase() === needle ||
+      entry.report?.toLowerCase() === needle ||
+      (entry.period !== undefined && entry.period.startsWith(needle)) ||
       entry.pii === needle ||
       entry.tags.some((tag) => tag.toLowerCase().includes(needle)) ||
       entry.schema.some((column) => column.name.toLowerCase().includes(needle)),
@@ -334,6 +371,13 @@ export async function recordPackageDatasets(home: string, config: Pick<PartnerCo
   }
   for (const file of manifest.files) {
     inputs.push({ layer: 'deliverable', path: join(dir, file.name), schema: manifest.columns, rows: file.rows, checksum: file.sha256, bytes: file.bytes, tags: [...tags, `format:${file.format}`], runId: options.runId, now: options.now });
+  }
+  // The package's own files travel with the data: the partner checks against them.
+  for (const name of ['manifest.json', 'SHA256SUMS']) {
+    const path = join(dir, name);
+    if (!existsSync(path)) continue;
+    const { size } = await stat(path);
+    inputs.push({ layer: 'deliverable', path, schema: [], rows: null, checksum: await sha256File(path), bytes: size, tags: [...tags, `format:${name === 'SHA256SUMS' ? 'sha256sums' : 'json'}`, 'package-metadata'], runId: options.runId, now: options.now });
   }
   return inputs.length ? recordDatasets(home, inputs) : [];
 }

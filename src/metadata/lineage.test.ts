@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Logger } from 'winston';
 import { makeTempHome } from '../../test/helpers.js';
 import { lineageValidators } from '../../test/lineage-schema.js';
-import { type LineageRunEvent, buildLineageGraph, createLineageEmitter, downstreamTree, emitStageEvent, findDatasetKey, lineageEndpoint, readLineageEvents, renderLineageTree, stageRunId, upstreamTree } from './lineage.js';
+import { type LineageRunEvent, buildLineageGraph, createLineageEmitter, downstreamTree, emitStageEvent, findDatasetKey, lineageEndpoint, readLineageEvents, renderLineageTree, runUuid, stageRunId, upstreamSources, upstreamTree } from './lineage.js';
 import { lineageEventsPath } from '../lake/layout.js';
 
 let home: string;
@@ -48,10 +48,10 @@ describe('lineage events', () => {
     await emitDay();
     const events = await readLineageEvents(home);
     expect(events).toHaveLength(10);
-    const { event: validateEvent, facet: validateFacet, ajv } = lineageValidators();
+    const { event: validateEvent, facet: validateFacet, eventProblems } = lineageValidators();
     let facets = 0;
     for (const event of events) {
-      expect(validateEvent(event), ajv.errorsText(validateEvent.errors)).toBe(true);
+      expect(eventProblems(event)).toEqual([]);
       for (const dataset of [...event.inputs, ...event.outputs]) {
         if (!dataset.facets?.schema) continue;
         facets++;
@@ -79,8 +79,17 @@ describe('lineage events', () => {
     expect(complete!.run.runId).toBe(stageRunId('20261121T093000Z-a1b2c3', 'clean', 'ouchhungry'));
     expect(complete!.run.runId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(stageRunId('r', 'clean')).not.toBe(stageRunId('r', 'build'));
-    expect(complete!.run.facets.dataprod_run).toMatchObject({ run_id: '20261121T093000Z-a1b2c3', partner: 'ouchhungry', stage: 'clean' });
-    expect(complete!.job).toEqual({ namespace: 'dataprod', name: 'ouchhungry.clean' });
+    // The stage's parent is the whole run (job ouchhungry.run), as the standard ParentRunFacet.
+    expect(complete!.run.facets.parent).toMatchObject({
+      _schemaURL: 'https://openlineage.io/spec/facets/1-2-0/ParentRunFacet.json#/$defs/ParentRunFacet',
+      run: { runId: runUuid('20261121T093000Z-a1b2c3', 'ouchhungry') },
+      job: { namespace: 'dataprod', name: 'ouchhungry.run' },
+    });
+    expect(complete!.run.facets.tags!.tags).toEqual(
+      expect.arrayContaining([{ key: 'dataprod.run_id', value: '20261121T093000Z-a1b2c3', source: 'DATAPROD' }, { key: 'dataprod.stage', value: 'clean', source: 'DATAPROD' }]),
+    );
+    expect(Object.keys(complete!.run.facets).sort()).toEqual(['parent', 'tags']);
+    expect(complete!.job).toMatchObject({ namespace: 'dataprod', name: 'ouchhungry.clean' });
     expect(complete!.inputs).toEqual([{ namespace: `file://${home}`, name: 'bronze/transactions/date=2026-11-20/transactions.csv' }]);
     expect(complete!.outputs[0]!.name).toBe('silver/transactions/date=2026-11-20/data.parquet');
     expect(complete!.outputs[0]!.facets!.schema!.fields).toEqual(silverColumns);
@@ -171,5 +180,81 @@ describe('lineage graph', () => {
     const graph = buildLineageGraph(await readLineageEvents(home));
     expect(upstreamTree(graph, 'silver/transactions/date=2026-11-20/data.parquet').producedBy!.run_id).toBe('second');
     expect([...graph.datasets].some((key) => key.includes('notify'))).toBe(false);
+  });
+});
+
+describe('lineage per dataset (stage steps)', () => {
+  /** Two days through extract, clean and build as the runner reports them: one step per table and day, per report period. */
+  async function emitTwoDays(): Promise<void> {
+    let minute = 0;
+    const emitter = createLineageEmitter({ home, partner: 'ouchhungry', runId: 'run-1', now: () => new Date(Date.parse('2026-11-22T09:30:00Z') + minute++ * 60_000) });
+    const days = ['2026-11-20', '2026-11-21'];
+    const tables = ['customers', 'products', 'transactions'];
+    const silver = (table: string, day: string) => `silver/${table}/date=${day}/data.parquet`;
+    await emitter.complete('extract', { steps: days.flatMap((day) => tables.map((table) => ({ job: table, key: day, outputs: [`bronze/${table}/date=${day}`] }))) });
+    await emitter.complete('clean', { steps: days.flatMap((day) => tables.map((table) => ({ job: table, key: day, inputs: [`bronze/${table}/date=${day}`], outputs: [silver(table, day)] }))) });
+    const gold = (report: string, period: string) => `gold/ouchhungry/${report}/${period}/data.parquet`;
+    const csv = (report: string, period: string) => `outbox/ouchhungry/${report}/${period}/ouchhungry_${report}_${period}.csv`;
+    await emitter.complete('build', {
+      steps: [
+        ...days.flatMap((day) => [
+          { job: 'daily-analytic', key: day, inputs: [silver('transactions', day), ...days.filter((other) => other <= day).map((other) => silver('products', other))], outputs: [gold('daily-analytic', day)] },
+          { job: 'daily-analytic.render', key: day, inputs: [gold('daily-analytic', day)], outputs: [csv('daily-analytic', day)] },
+        ]),
+        { job: 'monthly-by-city', key: '2026-11', inputs: days.flatMap((day) => [silver('transactions', day), silver('products', day)]), outputs: [gold('monthly-by-city', '2026-11')] },
+        { job: 'monthly-by-city.render', key: '2026-11', inputs: [gold('monthly-by-city', '2026-11')], outputs: [csv('monthly-by-city', '2026-11')] },
+      ],
+    });
+    await emitter.complete('deliver', {
+      steps: [csv('daily-analytic', '2026-11-20'), csv('monthly-by-city', '2026-11')].map((file) => ({ job: 'partner-sftp', key: file, inputs: [file], outputs: [{ namespace: 'sftp://sftp.example:22', name: `/inbound/${file.split('/').at(-1)}` }] })),
+    });
+  }
+
+  it('link each output only to the inputs of its own step', async () => {
+    await emitTwoDays();
+    const graph = buildLineageGraph(await readLineageEvents(home));
+    const daily = upstreamTree(graph, 'outbox/ouchhungry/daily-analytic/2026-11-20/ouchhungry_daily-analytic_2026-11-20.csv');
+    expect(upstreamSources(daily)).toEqual(['bronze/products/date=2026-11-20', 'bronze/transactions/date=2026-11-20']);
+    expect(upstreamTree(graph, 'silver/products/date=2026-11-20/data.parquet').children.map((node) => node.dataset)).toEqual(['bronze/products/date=2026-11-20']);
+    expect(upstreamTree(graph, 'silver/products/date=2026-11-20/data.parquet').producedBy!.job).toBe('ouchhungry.clean.products');
+    const monthly = upstreamTree(graph, 'outbox/ouchhungry/monthly-by-city/2026-11/ouchhungry_monthly-by-city_2026-11.csv');
+    expect(upstreamSources(monthly)).toEqual(['bronze/products/date=2026-11-20', 'bronze/products/date=2026-11-21', 'bronze/transactions/date=2026-11-20', 'bronze/transactions/date=2026-11-21']);
+    // Downstream of the daily CSV: its delivered copy, not the monthly file delivered in the same stage.
+    const down = downstreamTree(graph, 'outbox/ouchhungry/daily-analytic/2026-11-20/ouchhungry_daily-analytic_2026-11-20.csv');
+    expect(down.children.map((node) => node.dataset)).toEqual(['sftp://sftp.example:22/inbound/ouchhungry_daily-analytic_2026-11-20.csv']);
+    // Bronze products of the 20th went into both daily reports and the monthly one; customers into none.
+    const fromProducts = downstreamTree(graph, 'bronze/products/date=2026-11-20');
+    expect(renderLineageTree(fromProducts)).toContain('ouchhungry_monthly-by-city_2026-11.csv');
+    expect(renderLineageTree(downstreamTree(graph, 'bronze/customers/date=2026-11-20'))).not.toContain('gold/');
+  });
+
+  it('emit each step as a child run of its stage, the whole run as root, all valid OpenLineage 2-0-2', async () => {
+    await emitTwoDays();
+    const events = await readLineageEvents(home);
+    const { eventProblems } = lineageValidators();
+    for (const event of events) expect(eventProblems(event)).toEqual([]);
+    const steps = events.filter((event) => event.job.name === 'ouchhungry.clean.transactions');
+    expect(steps.map((event) => event.eventType)).toEqual(['START', 'COMPLETE', 'START', 'COMPLETE']);
+    expect(new Set(steps.map((event) => event.run.runId)).size).toBe(2);
+    const stage = events.find((event) => event.job.name === 'ouchhungry.clean')!;
+    expect(stage.inputs).toEqual([]);
+    expect(steps[1]!.run.facets.parent).toMatchObject({ run: { runId: stage.run.runId }, job: { name: 'ouchhungry.clean' }, root: { run: { runId: runUuid('run-1', 'ouchhungry') }, job: { name: 'ouchhungry.run' } } });
+    // The stage completes after its steps.
+    expect(events.indexOf(stage)).toBeGreaterThan(events.indexOf(steps[3]!));
+  });
+
+  it('find a dataset by absolute, ~/, working-directory-relative and home-relative path, and a file inside a partition', async () => {
+    await emitTwoDays();
+    const graph = buildLineageGraph(await readLineageEvents(home));
+    const key = 'outbox/ouchhungry/daily-analytic/2026-11-20/ouchhungry_daily-analytic_2026-11-20.csv';
+    expect(findDatasetKey(graph, home, `${home}/${key}`)).toBe(key);
+    expect(findDatasetKey(graph, home, key, '/somewhere/else')).toBe(key);
+    expect(findDatasetKey(graph, home, `./${key}`, home)).toBe(key);
+    expect(findDatasetKey(graph, home, 'outbox/nothing/like-this.csv', home)).toBeNull();
+    const parent = home.slice(0, home.lastIndexOf('/'));
+    const name = home.slice(home.lastIndexOf('/') + 1);
+    expect(findDatasetKey(graph, home, `${name}/${key}`, parent)).toBe(key);
+    expect(findDatasetKey(graph, home, `../${name}/${key}`, `${parent}/elsewhere`)).toBe(key);
+    expect(findDatasetKey(graph, home, 'bronze/transactions/date=2026-11-20/transactions.csv')).toBe('bronze/transactions/date=2026-11-20');
   });
 });

@@ -11,8 +11,14 @@ import { redactValue } from '../log.js';
  * and the next append starts on a fresh line instead of gluing onto the torn one.
  */
 export async function appendJsonLine(path: string, value: unknown): Promise<void> {
+  await appendJsonLines(path, [value]);
+}
+
+/** Appends several records in one write and one fsync (see appendJsonLine). */
+export async function appendJsonLines(path: string, values: readonly unknown[]): Promise<void> {
+  if (values.length === 0) return;
   await mkdir(dirname(path), { recursive: true });
-  const line = `${JSON.stringify(redactValue(value), jsonReplacer)}\n`;
+  const text = values.map((value) => `${JSON.stringify(redactValue(value), jsonReplacer)}\n`).join('');
   const handle = await open(path, 'a+');
   try {
     const { size } = await handle.stat();
@@ -22,7 +28,7 @@ export async function appendJsonLine(path: string, value: unknown): Promise<void
       await handle.read(last, 0, 1, size - 1);
       if (last[0] !== 0x0a) prefix = '\n';
     }
-    await handle.write(prefix + line);
+    await handle.write(prefix + text);
     await handle.sync();
   } finally {
     await handle.close();

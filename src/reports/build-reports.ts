@@ -66,6 +66,8 @@ export interface BuiltReport {
   period: string;
   /** Path of the gold Parquet file. */
   gold: string;
+  /** The silver files the report read (its lineage inputs). */
+  inputs: string[];
   outbox: OutboxPackage;
   rows: number;
   reconciliation: Reconciliation;
@@ -195,7 +197,7 @@ async function buildOne(
   const ms = Date.now() - started;
   const timings = { query_ms: queried - started, render_ms: Date.now() - queried, formats: Object.fromEntries([...formatTimings].map(([format, took]) => [format, Math.round(took)])) };
   logger.info(`${definition.name} ${period}: ${rows} rows, ${outbox.manifest.files.length} files in ${outbox.dir} (${ms} ms)`);
-  return { report: definition.name, period, gold, outbox, rows, reconciliation, ms, timings };
+  return { report: definition.name, period, gold, inputs: output.reads, outbox, rows, reconciliation, ms, timings };
 }
 
 /** The report's table must have exactly the declared columns, in order, with the declared types. */

@@ -31,6 +31,8 @@ export interface ReportOutput {
   /** Units and revenue held back by privacy rules (0 for reports that hide nothing). */
   suppressed: { units: bigint; revenue: string };
   scope: SilverScope;
+  /** Every silver file the query read (lineage: the build's inputs for this period). */
+  reads: string[];
 }
 
 export interface ReportRunContext {

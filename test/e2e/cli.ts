@@ -17,6 +17,8 @@ export interface CliOptions {
   env?: Record<string, string>;
   /** Kill the process after this long (a hung run fails the test instead of hanging it). */
   timeoutMs?: number;
+  /** Working directory of the child (default: this process's). */
+  cwd?: string;
 }
 
 function cliEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -26,7 +28,7 @@ function cliEnv(home: string, extra: Record<string, string> = {}): NodeJS.Proces
 
 /** Starts `dataprod <args>` on `home` and returns the child with its collected output. */
 export function startCli(home: string, args: string[], options: CliOptions = {}): { child: ChildProcess; done: Promise<CliResult>; output: () => { stdout: string; stderr: string } } {
-  const child = spawn(process.execPath, [binPath, ...args], { env: cliEnv(home, options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [binPath, ...args], { env: cliEnv(home, options.env), cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk) => (stdout += chunk));

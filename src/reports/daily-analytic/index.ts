@@ -65,6 +65,7 @@ export const dailyAnalytic: ReportDefinition = {
       },
       suppressed: { units: 0n, revenue: '0.00' },
       scope: { transactionFiles, productFiles, from: period, to: period },
+      reads: [...transactionFiles, ...productFiles],
     };
   },
 };

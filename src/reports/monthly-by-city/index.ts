@@ -92,13 +92,14 @@ export const monthlyByCity: ReportDefinition = {
     }
     const previousDays = daysOfMonth(previous).filter((day) => present.has(day));
     const transactionFiles = days.map((day) => silverFile(home, 'transactions', day));
+    const previousFiles = previousDays.map((day) => silverFile(home, 'transactions', day));
     const productFiles = requireProductFilesUpTo(home, expected[expected.length - 1]!);
     const sql = renderSql(
       await readReportSql(querySql),
       {
         month,
         previous_month: previous,
-        transactions_files: [...previousDays.map((day) => silverFile(home, 'transactions', day)), ...transactionFiles],
+        transactions_files: [...previousFiles, ...transactionFiles],
         products_files: productFiles,
         brands: config.products.brands,
         manufacturer: config.products.manufacturer ?? null,
@@ -128,6 +129,7 @@ export const monthlyByCity: ReportDefinition = {
       },
       suppressed: { units: BigInt(figures!.suppressed_units), revenue: String(figures!.suppressed_revenue) },
       scope: { transactionFiles, productFiles, from: expected[0]!, to: expected[expected.length - 1]! },
+      reads: [...previousFiles, ...transactionFiles, ...productFiles],
     };
   },
 };
