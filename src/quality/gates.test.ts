@@ -9,7 +9,6 @@ import { metaDir, contractPath } from '../lake/layout.js';
 import { type PartnerConfig, readPartnerConfig } from '../partners/config.js';
 import { type GateResult, anomalyBaseline, compareColumns, gatesBlocked, runGates, summarizeGates, toMicros } from './gates.js';
 import { recordReportHistory } from '../records/history.js';
-import { scanTextForPii } from './pii-scan.js';
 
 let home: string;
 let cleanup: () => Promise<void>;
@@ -182,7 +181,6 @@ describe('runGates', () => {
     expect(byGate(await runGates({ home, config, package: invalid })).pii!.status).toBe('pass');
     const valid = await makePackage({ select: `SELECT '52998224725' AS code` });
     expect(byGate(await runGates({ home, config, package: valid })).pii).toMatchObject({ status: 'fail' });
-    expect(scanTextForPii('cpf 52998224725, not 52998224726; +55 11 98765-4321')).toEqual({ cpf: 1, phone: 1 });
   });
 
   it('scans XLSX deliverables too', async () => {
@@ -190,6 +188,30 @@ describe('runGates', () => {
     await writeTestXlsx(join(pkg.dir, 'ouchhungry_daily-analytic_2026-11-20.xlsx'), [['city', 'contact'], ['Campinas', 'joao@example.com.br']], { sharedStrings: true });
     const pii = byGate(await runGates({ home, config, package: pkg })).pii!;
     expect(pii).toMatchObject({ status: 'fail', figures: { by_file: { 'ouchhungry_daily-analytic_2026-11-20.xlsx': { email: 1 } } } });
+  });
+
+  it('blocks CPFs and phones in any layout, and a CR inside a value is scanned, not a crash (issue 8, observation 5)', async () => {
+    for (const value of ['Campinas 529 982 247 25', 'cpf52998224725', 'Itu 11 98765 4321', '011 98765-4321', 'Sorocaba\r\nQ0.SLF.MBD/7VX4-39']) {
+      const select = `SELECT DATE '2026-11-20' AS sale_date, 'HUN-001' AS product_code, ${sqlString(value)} AS city, 3 AS units`;
+      const pii = byGate(await runGates({ home, config, package: await makePackage({ select }) })).pii!;
+      expect(pii.status, value).toBe('fail');
+      expect(pii.detail, value).toMatch(/city \((cpf|phone|cnpj) 1\)/);
+      expect(pii.detail).not.toContain('could not run');
+      expect(JSON.stringify(pii)).not.toContain(value.slice(-5));
+    }
+  });
+
+  it("blocks a silver customer's name and raw id inside a gold value (observation 5)", async () => {
+    const customers = join(home, 'silver', 'customers', 'date=2026-11-01');
+    await mkdir(customers, { recursive: true });
+    await withDuck((duck) => duck.run(`COPY (SELECT 'C0000042' AS customer_id, 'Ana Lima' AS name, 'ana.lima@example.com' AS email, '52998224725' AS cpf) TO ${sqlString(join(customers, 'data.parquet'))} (FORMAT parquet)`));
+    const clean = byGate(await runGates({ home, config, package: await makePackage() })).pii!;
+    expect(clean.status).toBe('pass');
+    const select = `SELECT DATE '2026-11-20' AS sale_date, 'HUN-001' AS product_code, 'Campinas ANA lima c0000042' AS city, 3 AS units`;
+    const pii = byGate(await runGates({ home, config, package: await makePackage({ select }) })).pii!;
+    expect(pii.status).toBe('fail');
+    expect(pii.detail).toContain('values of silver customers in gold: city (customer-id 1, customer-name 1)');
+    expect(JSON.stringify(pii)).not.toMatch(/ana|c0000042/i);
   });
 
   it('checks k-anonymity of the monthly report on its Parquet file', async () => {

@@ -1,15 +1,16 @@
 import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import type { OutboxPackage } from '../render/package.js';
 import { daysOfMonth } from '../dates.js';
 import { type DuckSession, sqlString, withDuck } from '../lake/duckdb.js';
-import { goldFile, sourceTables, qualitySummaryFile, contractPath } from '../lake/layout.js';
+import { goldFile, silverTableDir, sourceTables, qualitySummaryFile, contractPath } from '../lake/layout.js';
 import type { PartnerConfig } from '../partners/config.js';
 import { classifyColumn } from '../metadata/catalog.js';
 import { type HistoryEntry, median, periodWeekday, readReportHistory, reportFigures } from '../records/history.js';
 import { readJsonFile, writeJsonFile } from '../records/jsonl.js';
-import { type PiiKind, scanFileForPii } from './pii-scan.js';
+import { type FileScan, matchGoldAgainstCustomers, readXlsxValueCounts, scanFileForPii, scanXlsxValueCounts, silverCustomersSql } from './pii-files.js';
+import { type PiiFindings, type PiiKind, describeFindings, findingsByKind } from './pii-match.js';
 
 export type GateStatus = 'pass' | 'warn' | 'fail';
 
@@ -314,28 +315,65 @@ async function checkContract(input: GateInput): Promise<GateResult> {
   return { gate: 'contract', status: 'pass', detail: `${manifest.columns.length} columns match the contract`, figures };
 }
 
+/** True when at least one silver customers partition exists (the dictionary of the PII gate). */
+async function hasSilverCustomers(home: string): Promise<boolean> {
+  const dir = silverTableDir(home, 'customers');
+  if (!existsSync(dir)) return false;
+  return (await readdir(dir)).some((name) => name.startsWith('date=') && existsSync(join(dir, name, 'data.parquet')));
+}
+
+/**
+ * Personal data in what the partner receives: every file of the package scanned column by
+ * column after folding (formats and check digits), and every text value of gold matched
+ * exactly against every silver customer's raw id, e-mail, CPF and name. Any hit fails the
+ * gate; the detail names file, column and rule, never the value.
+ */
 async function checkPii(input: GateInput, duck: DuckSession): Promise<GateResult> {
   const { manifest, dir } = input.package;
   const directColumns = manifest.columns.filter((column) => classifyColumn(column.name, { dataset: `deliverable.${manifest.report}` }) === 'direct').map((column) => column.name);
   // Every file a partner receives, manifest included; SHA256SUMS holds only hashes.
-  const names = (await readdir(dir)).filter((name) => name !== 'SHA256SUMS' && !name.startsWith('.'));
-  const files: Record<string, Partial<Record<PiiKind, number>>> = {};
+  const names = (await readdir(dir)).filter((name) => name !== 'SHA256SUMS' && !name.startsWith('.')).sort();
+  const byFile: Record<string, Partial<Record<PiiKind, number>>> = {};
+  const byColumn: Record<string, PiiFindings> = {};
   const unscanned: string[] = [];
   let total = 0;
-  for (const name of names.sort()) {
-    const result = await scanFileForPii(duck, join(dir, name), extname(name).slice(1).toLowerCase());
-    if (!result.scanned) unscanned.push(name);
-    if (result.total > 0) files[name] = result.hits;
-    total += result.total;
+  const count = (findings: PiiFindings) => Object.values(findingsByKind(findings)).reduce((sum, n) => sum + (n ?? 0), 0);
+  const formatOf = (name: string) => extname(name).slice(1).toLowerCase();
+  // Workbooks are parsed in JavaScript while DuckDB scans the other files on its threads.
+  const workbooks = new Map(names.filter((name) => formatOf(name) === 'xlsx').map((name) => [name, readXlsxValueCounts(join(dir, name))]));
+  for (const pending of workbooks.values()) pending.catch(() => undefined);
+  const scans: FileScan[] = [];
+  for (const name of names) if (!workbooks.has(name)) scans.push(await scanFileForPii(duck, join(dir, name), formatOf(name)));
+  for (const [name, pending] of workbooks) scans.push(await scanXlsxValueCounts(duck, join(dir, name), await pending));
+  for (const scan of scans) {
+    const name = basename(scan.file);
+    if (!scan.scanned) unscanned.push(name);
+    const hits = count(scan.findings);
+    if (hits > 0) {
+      byFile[name] = findingsByKind(scan.findings);
+      byColumn[name] = scan.findings;
+    }
+    total += hits;
   }
-  const figures = { files_scanned: names.length - unscanned.length, hits: total, by_file: files, direct_columns: directColumns, unscanned };
+  const parquet = manifest.files.find((file) => file.format === 'parquet' || file.name.endsWith('.parquet'));
+  const gold = parquet ? join(dir, parquet.name) : (input.goldPath ?? goldFile(input.home, manifest.partner, manifest.report, manifest.period));
+  let customers: PiiFindings = {};
+  let dictionary: 'checked' | 'no silver customers' | 'no gold file' = 'checked';
+  if (!(await hasSilverCustomers(input.home))) dictionary = 'no silver customers';
+  else if (!existsSync(gold)) dictionary = 'no gold file';
+  else customers = await matchGoldAgainstCustomers(duck, gold, silverCustomersSql(silverTableDir(input.home, 'customers')));
+  const customerHits = count(customers);
+  total += customerHits;
+  const figures = { files_scanned: names.length - unscanned.length, hits: total, by_file: byFile, by_column: byColumn, customers: customers, dictionary, direct_columns: directColumns, unscanned };
   if (total > 0 || directColumns.length) {
-    const parts = Object.entries(files).map(([name, hits]) => `${name}: ${Object.entries(hits).map(([kind, count]) => `${count} ${kind}`).join(', ')}`);
+    const parts = Object.entries(byColumn).map(([name, findings]) => `${name}: ${describeFindings(findings)}`);
+    if (customerHits) parts.push(`values of silver customers in gold: ${describeFindings(customers)}`);
     if (directColumns.length) parts.unshift(`personal columns ${directColumns.join(', ')}`);
     return { gate: 'pii', status: 'fail', detail: `personal data in the deliverable: ${parts.join('; ')}`, figures };
   }
-  if (unscanned.length) return { gate: 'pii', status: 'warn', detail: `no personal data found; could not scan ${unscanned.join(', ')}`, figures };
-  return { gate: 'pii', status: 'pass', detail: `no personal data in ${names.length} files`, figures };
+  const note = dictionary === 'checked' ? '' : ` (${dictionary}: customers not matched)`;
+  if (unscanned.length) return { gate: 'pii', status: 'warn', detail: `no personal data found${note}; could not scan ${unscanned.join(', ')}`, figures };
+  return { gate: 'pii', status: 'pass', detail: `no personal data in ${names.length} files${note}`, figures };
 }
 
 async function checkKAnonymity(input: GateInput, duck: DuckSession): Promise<GateResult | null> {
