@@ -158,6 +158,9 @@ export async function run(options: RunOptions, context: CommandContext): Promise
 
       await stage('extract', (update) => extractDays(home, days, options, update, context), () => ({ outputs: bronzePaths() }));
       state.record.tables = await stage('clean', (update) => cleanStaleDays(home, days, update, context), () => ({ inputs: bronzePaths(), outputs: [...silverPaths(), ...quarantinePaths()] }));
+      const { moveBlockedPackage, tidyOutbox } = await import('../quality/blocked-packages.js');
+      const tidied = await tidyOutbox(home);
+      if (tidied.moved.length) logger.warn(`moved ${tidied.moved.length} unfinished package folder(s) of interrupted runs out of the outbox to ${tidied.moved.join(', ')}`);
       await stage('build', async (update) => void (state.built = await buildDue(home, config, due, update, context)), () => ({
         inputs: silverPaths(),
         outputs: [...state.built.map((built) => built.gold), ...packageFiles()],
@@ -172,6 +175,11 @@ export async function run(options: RunOptions, context: CommandContext): Promise
         state.failedStage = 'gates';
         state.record.status = 'blocked';
         state.record.reports = state.built.map((built) => reportRecord(built, 'blocked'));
+        // A blocked package must not stay where a later delivery or a person could take it.
+        for (const built of state.built) {
+          const reasons = blocking.filter((gate) => gate.report === built.report && gate.period === built.period).map((gate) => `${gate.gate}: ${gate.detail}`);
+          if (reasons.length) await moveBlockedPackage(home, built.outbox.dir, { partner: config.partner, report: built.report, period: built.period, runId, reasons, now });
+        }
         throw new DataError(`quality gates failed, nothing was delivered: ${blocking.map((gate) => `${gate.report}/${gate.period} ${gate.gate} (${gate.detail})`).join('; ')}`, {
           hint: 'the data team was alerted; see `dataprod runs --limit 1 --json` for the figures, fix the data or the quality settings, then run again',
         });

@@ -211,6 +211,9 @@ describe('quality gates', { timeout: 180_000 }, () => {
     expect(result.stderr).toMatch(/pii/i);
     expect(existsSync(join(home, 'sandbox', 'sftp', 'inbound', 'daily-analytic', day))).toBe(false);
     expect(apiRequests()).toHaveLength(0);
+    // The blocked package left the outbox for _meta/blocked (issue 8, observation 6).
+    expect(existsSync(join(home, 'outbox', 'ouchhungry', 'daily-analytic', day))).toBe(false);
+    expect(readdirSync(join(home, '_meta', 'blocked', 'ouchhungry', 'daily-analytic')).filter((name) => name.startsWith(`${day}.`))).toHaveLength(1);
     const alerts = mailFiles().map((name) => readFileSync(join(home, 'sandbox', 'mail', name), 'utf8'));
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatch(/^To: .*correa\.igor@aiqfome\.com/m);
