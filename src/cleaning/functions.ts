@@ -17,7 +17,8 @@ export interface CleaningFunction {
 
 export const cleaningFunctions: readonly CleaningFunction[] = [
   { name: 'dp_is_valid_cpf', description: 'CPF with valid check digits (@brazilian-utils isValidCpf)', test: (value) => isValidCpf(value) },
-  { name: 'dp_is_valid_cnpj', description: 'CNPJ with valid check digits (@brazilian-utils isValidCnpj)', test: (value) => isValidCnpj(value) },
+  // version 2 accepts the numeric CNPJ and the alphanumeric one Brazil issues from July 2026.
+  { name: 'dp_is_valid_cnpj', description: 'CNPJ, numeric or alphanumeric, with valid check digits (@brazilian-utils isValidCnpj, version 2)', test: (value) => isValidCnpj(value, { version: 2 }) },
 ];
 
 /** Registers every cleaning function on a connection (idempotent per connection is not needed: one session each). */

@@ -127,6 +127,10 @@ const repairExamples: Record<string, [string | null, string | null, boolean][]> 
     ['11.222.333/0001-81', '11222333000181', false],
     ['11222333000181', '11222333000181', false],
     ['11 222 333 0001 81', '11222333000181', true],
+    // Alphanumeric CNPJ (issue 8, observation 7): kept, upper-cased.
+    ['Q0.SLF.MBD/7VX4-39', 'Q0SLFMBD7VX439', false],
+    ['Q0SLFMBD7VX439', 'Q0SLFMBD7VX439', false],
+    ['q0.slf.mbd/7vx4-39', 'Q0SLFMBD7VX439', true],
   ],
   phone_e164: [
     ['+55 11 98765-4321', '+5511987654321', false],
@@ -163,7 +167,7 @@ const validationExamples: Record<string, { valid: string[]; invalid: string[] }>
   email_format: { valid: ["'ana@example.com'", "'a.b+c@mail.example.com.br'"], invalid: ["'anaexample.com'", "'ana@@example.com'", "'ana example@x.com'", "'ana@example'"] },
   cep_format: { valid: ["'01310100'"], invalid: ["'0131010'", "'013101000'", "'0131-100'"] },
   cpf_check_digits: { valid: ["'52998224725'", "'11144477735'", "'01234567890'"], invalid: ["'52998224724'", "'11111111111'", "'5299822472'", "'529.982.247-25'"] },
-  cnpj_check_digits: { valid: ["'11222333000181'"], invalid: ["'11222333000182'", "'00000000000000'", "'1122233300018'"] },
+  cnpj_check_digits: { valid: ["'11222333000181'", "'Q0SLFMBD7VX439'"], invalid: ["'11222333000182'", "'00000000000000'", "'1122233300018'", "'Q0SLFMBD7VX438'", "'Q0SLFMBD7VX4A9'"] },
 };
 
 describe('rule library', () => {

@@ -198,14 +198,14 @@ export const cleaningRules: readonly CleaningRule[] = [
   },
   {
     name: 'cnpj_digits',
-    description: "CNPJs keep their 14 digits only ('11.222.333/0001-81' -> '11222333000181')",
+    description: "CNPJs keep their 14 characters only, upper case ('11.222.333/0001-81' -> '11222333000181'; alphanumeric from July 2026: 'q0.slf.mbd/7vx4-39' -> 'Q0SLFMBD7VX439')",
     kind: 'repair',
     tables: ['customers'],
     columns: ['cnpj'],
     optional: true,
     action: 'flag',
-    expression: `regexp_replace({value}, '[.\\-/\\s]', '', 'g')`,
-    repairedWhen: `NOT regexp_full_match({input}, '[0-9]{2}\\.[0-9]{3}\\.[0-9]{3}/[0-9]{4}-[0-9]{2}|[0-9]{14}')`,
+    expression: `upper(regexp_replace({value}, '[.\\-/\\s]', '', 'g'))`,
+    repairedWhen: `NOT regexp_full_match({input}, '[0-9A-Z]{2}\\.[0-9A-Z]{3}\\.[0-9A-Z]{3}/[0-9A-Z]{4}-[0-9]{2}|[0-9A-Z]{12}[0-9]{2}')`,
     failsWhen: NEVER,
   },
   {
@@ -325,13 +325,13 @@ export const cleaningRules: readonly CleaningRule[] = [
   },
   {
     name: 'cnpj_check_digits',
-    description: 'CNPJs have 14 digits and valid check digits (@brazilian-utils isValidCnpj; else flagged and left empty)',
+    description: 'CNPJs have 12 letters or digits and 2 valid check digits, numeric or alphanumeric (@brazilian-utils isValidCnpj version 2; else flagged and left empty)',
     kind: 'validate',
     tables: ['customers'],
     columns: ['cnpj'],
     optional: true,
     action: 'flag',
-    predicate: `regexp_full_match({value}, '[0-9]{14}') AND dp_is_valid_cnpj({value})`,
+    predicate: `regexp_full_match({value}, '[0-9A-Z]{12}[0-9]{2}') AND dp_is_valid_cnpj({value})`,
   },
 
   // --- null handling -------------------------------------------------------------------
