@@ -27,6 +27,10 @@ export interface BronzeSource {
   rows: number;
   sha256: string;
   source: 'synthetic' | 'ingest' | string;
+  /** When `file` is a UTF-8 copy made at ingest: the export as received, kept beside it. */
+  original_file?: string;
+  /** Encoding of `original_file` (windows-1252, which DuckDB cannot read). */
+  original_encoding?: string;
   written_at: string;
 }
 
@@ -98,6 +102,33 @@ export async function fileColumns(duck: DuckSession, path: string, options: Read
   return rows.map((row) => row.column_name);
 }
 
+/**
+ * The field names of a CSV header line as written (quotes removed). DuckDB renames a
+ * second `city` or `CITY` to `city_1` before anyone sees it, so duplicates are looked
+ * for here, on the raw line.
+ */
+export function splitHeaderLine(line: string, delimiter: string): string[] {
+  const fields: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const char = line[i]!;
+    if (quoted) {
+      if (char === '"' && line[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (char === '"') quoted = false;
+      else field += char;
+    } else if (char === '"') quoted = true;
+    else if (char === delimiter) {
+      fields.push(field);
+      field = '';
+    } else field += char;
+  }
+  fields.push(field);
+  return fields;
+}
+
 /** SQL for one column of a file, as text (CSV is read all_varchar: no cast needed). */
 export function columnText(original: string, format: BronzeFormat): string {
   if (format === 'jsonl') return `json_extract_string(json, ${sqlString(`$."${original.replaceAll('"', '\\"')}"`)})`;
@@ -143,7 +174,7 @@ export function describeColumnProblem(table: SourceTable, mapping: ColumnMapping
     });
   }
   if (mapping.ambiguous.length > 0) {
-    return new DataError(`${where} has more than one column named ${mapping.ambiguous.join(', ')} (ignoring case and spaces)`, {
+    return new DataError(`${where}: ambiguous column ${mapping.ambiguous.join(', ')}: more than one column has that name (ignoring case and spaces)`, {
       hint: 'rename or drop the duplicate columns in the export',
     });
   }

@@ -27,7 +27,8 @@ const ENCODINGS: Record<string, BronzeEncoding> = {
   latin1: 'latin-1',
   'iso-8859-1': 'latin-1',
   'iso8859-1': 'latin-1',
-  // DuckDB reads latin-1; windows-1252 differs only in rarely used punctuation (0x80-0x9f).
+  // A file with windows-1252's extra characters (curly quotes, dashes, euro: 0x80-0x9f) is
+  // transcoded to UTF-8 by ingest; without them the two encodings are the same.
   'windows-1252': 'latin-1',
   cp1252: 'latin-1',
   'utf-16': 'utf-16',

@@ -9,7 +9,7 @@ import type { PartnerConfig } from '../partners/config.js';
 import { classifyColumn } from '../metadata/catalog.js';
 import { type HistoryEntry, median, periodWeekday, readReportHistory, reportFigures } from '../records/history.js';
 import { readJsonFile, writeJsonFile } from '../records/jsonl.js';
-import { type FileScan, matchGoldAgainstCustomers, readXlsxValueCounts, scanFileForPii, scanXlsxValueCounts, silverCustomersSql } from './pii-files.js';
+import { type FileScan, readXlsxValueCounts, scanFileForPii, scanGoldParquet, scanXlsxValueCounts, silverCustomersSql } from './pii-files.js';
 import { type PiiFindings, type PiiKind, describeFindings, findingsByKind } from './pii-match.js';
 
 export type GateStatus = 'pass' | 'warn' | 'fail';
@@ -339,11 +339,26 @@ async function checkPii(input: GateInput, duck: DuckSession): Promise<GateResult
   let total = 0;
   const count = (findings: PiiFindings) => Object.values(findingsByKind(findings)).reduce((sum, n) => sum + (n ?? 0), 0);
   const formatOf = (name: string) => extname(name).slice(1).toLowerCase();
+  // The gold rows: the package's Parquet file when it has one, else the gold file.
+  const parquetName = manifest.files.find((file) => file.format === 'parquet' || file.name.endsWith('.parquet'))?.name;
+  const gold = parquetName && names.includes(parquetName) ? join(dir, parquetName) : (input.goldPath ?? goldFile(input.home, manifest.partner, manifest.report, manifest.period));
+  let dictionary: 'checked' | 'no silver customers' | 'no gold file' = 'checked';
+  if (!(await hasSilverCustomers(input.home))) dictionary = 'no silver customers';
+  else if (!existsSync(gold)) dictionary = 'no gold file';
+  const customersSql = dictionary === 'checked' ? silverCustomersSql(silverTableDir(input.home, 'customers')) : null;
   // Workbooks are parsed in JavaScript while DuckDB scans the other files on its threads.
   const workbooks = new Map(names.filter((name) => formatOf(name) === 'xlsx').map((name) => [name, readXlsxValueCounts(join(dir, name))]));
   for (const pending of workbooks.values()) pending.catch(() => undefined);
   const scans: FileScan[] = [];
-  for (const name of names) if (!workbooks.has(name)) scans.push(await scanFileForPii(duck, join(dir, name), formatOf(name)));
+  let customers: PiiFindings = {};
+  if (parquetName && names.includes(parquetName)) {
+    const both = await scanGoldParquet(duck, gold, customersSql);
+    scans.push(both.scan);
+    customers = both.customers;
+  } else if (customersSql) {
+    customers = (await scanGoldParquet(duck, gold, customersSql)).customers;
+  }
+  for (const name of names) if (!workbooks.has(name) && name !== parquetName) scans.push(await scanFileForPii(duck, join(dir, name), formatOf(name)));
   for (const [name, pending] of workbooks) scans.push(await scanXlsxValueCounts(duck, join(dir, name), await pending));
   for (const scan of scans) {
     const name = basename(scan.file);
@@ -355,13 +370,6 @@ async function checkPii(input: GateInput, duck: DuckSession): Promise<GateResult
     }
     total += hits;
   }
-  const parquet = manifest.files.find((file) => file.format === 'parquet' || file.name.endsWith('.parquet'));
-  const gold = parquet ? join(dir, parquet.name) : (input.goldPath ?? goldFile(input.home, manifest.partner, manifest.report, manifest.period));
-  let customers: PiiFindings = {};
-  let dictionary: 'checked' | 'no silver customers' | 'no gold file' = 'checked';
-  if (!(await hasSilverCustomers(input.home))) dictionary = 'no silver customers';
-  else if (!existsSync(gold)) dictionary = 'no gold file';
-  else customers = await matchGoldAgainstCustomers(duck, gold, silverCustomersSql(silverTableDir(input.home, 'customers')));
   const customerHits = count(customers);
   total += customerHits;
   const figures = { files_scanned: names.length - unscanned.length, hits: total, by_file: byFile, by_column: byColumn, customers: customers, dictionary, direct_columns: directColumns, unscanned };

@@ -102,7 +102,7 @@ const cnpjAlphanumeric = '\\b[a-z0-9]{2}[. ]?[a-z0-9]{3}[. ]?[a-z0-9]{3}[/ ]?[a-
 export function foldedValuesSql(valuesSql: string): string {
   return `
     folded_raw AS (SELECT col, lower(strip_accents(val)) AS low, sum(n)::BIGINT AS n FROM (${valuesSql})
-                   WHERE val IS NOT NULL AND val <> '' AND NOT regexp_full_match(val, '[0-9a-fA-F]{24,}') GROUP BY ALL),
+                   WHERE val IS NOT NULL AND val <> '' AND NOT (length(val) >= 24 AND ltrim(val, '0123456789abcdefABCDEF') = '') GROUP BY ALL),
     folded AS (SELECT col, low, n, clean, regexp_replace(clean, '[^a-z0-9]', '', 'g') AS compact, trim(regexp_replace(clean, '[^a-z0-9]+', ' ', 'g')) AS spaced
                FROM (SELECT col, low, n, ${blankNoiseSql('low')} AS clean FROM folded_raw))`;
 }

@@ -13,11 +13,7 @@ beforeEach(async () => {
 });
 afterEach(async () => cleanup());
 
-async function collect(path: string): Promise<XlsxRow[]> {
-  const rows: XlsxRow[] = [];
-  for await (const row of readXlsxRows(path)) rows.push(row);
-  return rows;
-}
+const collect = (path: string): Promise<XlsxRow[]> => readXlsxRows(path);
 
 describe('readXlsxRows', () => {
   it('streams inline and shared strings, numbers, escapes and line breaks', async () => {

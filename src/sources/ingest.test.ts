@@ -110,6 +110,36 @@ describe('ingestFile', () => {
     expect(broken.message).not.toContain('\n');
   });
 
+  it('a header with CITY and city is an ambiguous column (65), caught before DuckDB renames one (issue 8, observation 6)', async () => {
+    const header = 'transaction_id,customer_id,product_code,quantity,unit_price,status,payment_method,CITY,state,sold_at,city';
+    await writeFile(join(home, 't.csv'), `${header}\nT1,C1,SKU-HNG-0001,1,5.49,paid,pix,Campinas,SP,2026-11-20 10:00:00,pix\n`);
+    const error = await ingestFile({ home, table: 'transactions', file: join(home, 't.csv'), date: DAY }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(DataError);
+    expect((error as Error).message).toMatch(/ambiguous column city/);
+    await expect(readdir(bronzeDir(home, 'transactions', DAY))).rejects.toThrow(/ENOENT/);
+  });
+
+  it('reads windows-1252 curly quotes and dashes: the export kept as is, a UTF-8 copy read (observation 6)', async () => {
+    const header = 'customer_id;name;email;cpf;phone;cep;city;state;created_at';
+    const row = 'C1;\u201cZ\u00e9\u201d Ant\u00f4nio \u2013 filho;ze@example.com;52998224725;+5511987654321;01310100;S\u00e3o Paulo;SP;2026-11-01 10:00:00';
+    // Encoded by hand: Node has no windows-1252 encoder.
+    const text = `${header}\n${JSON.parse(`"${row}"`)}\n`;
+    const cp1252: Record<string, number> = { '\u201c': 0x93, '\u201d': 0x94, '\u2013': 0x96 };
+    const encoded = Buffer.from([...text].map((char) => cp1252[char] ?? char.charCodeAt(0)));
+    await writeFile(join(home, 'c.csv'), encoded);
+    for (const encoding of [undefined, 'latin-1'] as const) {
+      const result = await ingestFile({ home, table: 'customers', file: join(home, 'c.csv'), date: DAY, ...(encoding ? { encoding } : {}) });
+      expect(result).toMatchObject({ encoding: 'windows-1252', delimiter: ';', rows: 1 });
+      expect(await readFile(result.path)).toEqual(encoded);
+    }
+    await writeFile(join(home, 'p.csv'), `${PRODUCTS_HEADER}\nSKU-HNG-0001,Cola,Hungry,OuchHungry,refrigerantes,5.49\n`);
+    await ingestFile({ home, table: 'products', file: join(home, 'p.csv'), date: DAY });
+    await cleanDays({ home, days: [DAY], tables: ['products', 'customers'] });
+    const [silver] = await withDuck((duck) => duck.json<{ name: string }>(`SELECT name FROM read_parquet('${silverFile(home, 'customers', DAY)}', hive_partitioning = false)`));
+    expect(silver!.name).toContain('\u201cZ\u00e9\u201d');
+    expect(silver!.name).toContain('\u2013');
+  });
+
   it('re-ingesting a day replaces its partition', async () => {
     await writeFile(join(home, 'first.csv'), `${PRODUCTS_HEADER}\nSKU-HNG-0001,Cola,Hungry,OuchHungry,refrigerantes,5.49\n`);
     await writeFile(join(home, 'second.csv'), `${PRODUCTS_HEADER}\nSKU-HNG-0002,Lima,Hungry,OuchHungry,refrigerantes,5.49\n`);

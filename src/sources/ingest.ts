@@ -1,13 +1,17 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { copyFile, open, stat, writeFile } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { once } from 'node:events';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { copyFile, mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, extname, join } from 'node:path';
+import { finished } from 'node:stream/promises';
 import type { Logger } from 'winston';
 import {
   describeColumnProblem,
   fileColumns,
   mapColumns,
   readerSql,
+  splitHeaderLine,
   type BronzeEncoding,
   type BronzeFormat,
   type BronzeSource,
@@ -48,7 +52,8 @@ export interface IngestResult {
   path: string;
   format: BronzeFormat;
   delimiter?: string;
-  encoding?: BronzeEncoding;
+  /** As read: windows-1252 when the export needed its UTF-8 copy. */
+  encoding?: BronzeEncoding | 'windows-1252';
   rows: number;
   /** Column names as in the file. */
   columns: string[];
@@ -128,6 +133,44 @@ export function detectDelimiter(header: string): string {
   return best;
 }
 
+/** True when a latin-1 file uses bytes 0x80-0x9f, which only windows-1252 gives a meaning. */
+async function hasWindows1252Bytes(path: string): Promise<boolean> {
+  for await (const chunk of createReadStream(path)) {
+    for (const byte of chunk as Buffer) if (byte >= 0x80 && byte <= 0x9f) return true;
+  }
+  return false;
+}
+
+/** `clientes.csv` -> `clientes.utf-8.csv`: the readable copy beside the export. */
+function utf8CopyName(name: string): string {
+  const extension = extname(name);
+  return `${name.slice(0, name.length - extension.length)}.utf-8${extension || '.csv'}`;
+}
+
+/** A UTF-8 copy of a file in a private temporary directory. */
+async function transcodeToUtf8(path: string, encoding: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'dataprod-ingest-'));
+  const target = join(dir, basename(path));
+  const decoder = new TextDecoder(encoding);
+  const out = createWriteStream(target);
+  try {
+    for await (const chunk of createReadStream(path)) {
+      if (!out.write(decoder.decode(chunk as Buffer, { stream: true }))) await once(out, 'drain');
+    }
+    out.end(decoder.decode());
+    await finished(out);
+  } catch (error) {
+    out.destroy();
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return target;
+}
+
+async function removeTranscoded(path: string | undefined): Promise<void> {
+  if (path) await rm(dirname(path), { recursive: true, force: true });
+}
+
 function looksBinary(sample: Buffer): boolean {
   return sample.includes(0);
 }
@@ -179,13 +222,32 @@ export async function ingestFile(options: IngestFileOptions): Promise<IngestResu
     throw new UsageError(`--encoding ${options.encoding} applies to CSV only: JSON lines are UTF-8`, { hint: 'convert the file to UTF-8 or drop --encoding' });
   }
 
+  let readPath = file;
+  let transcoded: string | undefined;
+  if (format === 'csv' && read.encoding === 'latin-1' && (await hasWindows1252Bytes(file))) {
+    // Curly quotes, dashes and the euro sign of windows-1252 (0x80-0x9f) are control codes
+    // in latin-1 and DuckDB refuses them: read a UTF-8 copy, keep the export as it came.
+    transcoded = await transcodeToUtf8(file, 'windows-1252');
+    readPath = transcoded;
+    read.encoding = 'utf-8';
+  }
+  if (format === 'csv') {
+    const raw = splitHeaderLine(headerLine(transcoded ? await readSample(transcoded) : sample, read.encoding!), read.delimiter!);
+    const mapping = mapColumns(table, raw);
+    if (mapping.ambiguous.length > 0) {
+      await removeTranscoded(transcoded);
+      throw describeColumnProblem(table, { ...mapping, missing: [] }, `${file}`)!;
+    }
+  }
+
   const described = `${file} (${format}${read.delimiter ? `, delimiter ${JSON.stringify(read.delimiter)}` : ''}${read.encoding ? `, ${read.encoding}` : ''})`;
   const { columns, rows } = await withDuck(async (duck) => {
     try {
-      const names = await fileColumns(duck, file, read);
-      const [{ n }] = (await duck.all<{ n: bigint }>(`SELECT count(*) AS n FROM ${readerSql(file, read)}`)) as [{ n: bigint }];
+      const names = await fileColumns(duck, readPath, read);
+      const [{ n }] = (await duck.all<{ n: bigint }>(`SELECT count(*) AS n FROM ${readerSql(readPath, read)}`)) as [{ n: bigint }];
       return { columns: names, rows: Number(n) };
     } catch (error) {
+      await removeTranscoded(transcoded);
       throw new DataError(`cannot read ${described}: ${firstLine(error)}`, {
         cause: error,
         hint: format === 'csv' ? 'check the export, or say how to read it with --delimiter and --encoding' : `check that the file really is ${format}, or pass --format`,
@@ -195,7 +257,10 @@ export async function ingestFile(options: IngestFileOptions): Promise<IngestResu
 
   const mapping = mapColumns(table, columns);
   const problem = describeColumnProblem(table, mapping, described);
-  if (problem) throw problem;
+  if (problem) {
+    await removeTranscoded(transcoded);
+    throw problem;
+  }
   const extra = [...mapping.extra.values()];
   if (extra.length > 0) logger.warn(`${name}: extra column${extra.length > 1 ? 's' : ''} ${extra.join(', ')} kept in bronze and carried to silver as text`);
   if (rows === 0) logger.warn(`${name}: no rows (header only)`);
@@ -212,11 +277,17 @@ export async function ingestFile(options: IngestFileOptions): Promise<IngestResu
     sha256,
     source: 'ingest',
     written_at: new Date().toISOString(),
+    ...(transcoded ? { file: utf8CopyName(name), original_file: name, original_encoding: 'windows-1252' } : {}),
   };
-  await replaceDirAtomic(dir, async (tmp) => {
-    await copyFile(file, join(tmp, name));
-    await writeFile(join(tmp, '_source.json'), `${JSON.stringify(source, null, 2)}\n`);
-  });
+  try {
+    await replaceDirAtomic(dir, async (tmp) => {
+      await copyFile(file, join(tmp, name));
+      if (transcoded) await copyFile(transcoded, join(tmp, utf8CopyName(name)));
+      await writeFile(join(tmp, '_source.json'), `${JSON.stringify(source, null, 2)}\n`);
+    });
+  } finally {
+    await removeTranscoded(transcoded);
+  }
   logger.info(`ingested ${rows} ${table} rows for ${date} from ${name} into ${dir}`);
   return {
     table,
@@ -224,7 +295,7 @@ export async function ingestFile(options: IngestFileOptions): Promise<IngestResu
     source_file: file,
     path: join(dir, name),
     format,
-    ...(format === 'csv' ? { delimiter: read.delimiter, encoding: read.encoding } : {}),
+    ...(format === 'csv' ? { delimiter: read.delimiter, encoding: transcoded ? 'windows-1252' : read.encoding } : {}),
     rows,
     columns,
     extra_columns: extra,
