@@ -112,6 +112,10 @@ export function cleaningSpillDir(home: string): string {
 export function reportsSpillDir(home: string): string {
   return metaDir(home, 'tmp', 'duckdb');
 }
+/** `<home>/_meta/blocked[/<partner>/<report>/...]`: packages a gate blocked, and stale temporary ones. */
+export function blockedDir(home: string, ...parts: string[]): string {
+  return metaDir(home, 'blocked', ...parts);
+}
 export function sandboxDir(home: string, ...parts: string[]): string {
   return join(home, 'sandbox', ...parts);
 }

@@ -3,7 +3,8 @@ import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempHome } from '../../test/helpers.js';
-import { blockedDir, moveBlockedPackage, pruneBlockedPackages, sweepStalePackages } from './blocked-packages.js';
+import { blockedDir } from '../lake/layout.js';
+import { moveBlockedPackage, pruneBlockedPackages, sweepStalePackages } from './blocked-packages.js';
 
 let home: string;
 let cleanup: () => Promise<void>;

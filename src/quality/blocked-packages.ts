@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { metaDir } from '../lake/layout.js';
+import { blockedDir } from '../lake/layout.js';
 
 /**
  * Packages that must not stay where a connector (or a person) would pick them up: those a
@@ -9,11 +9,6 @@ import { metaDir } from '../lake/layout.js';
  * in the outbox. They go to `<home>/_meta/blocked/<partner>/<report>/`, where an operator
  * can look at them, and are removed there once older than the retention.
  */
-
-/** `<home>/_meta/blocked` */
-export function blockedDir(home: string, ...parts: string[]): string {
-  return metaDir(home, 'blocked', ...parts);
-}
 
 /** Days a blocked or stale package is kept under _meta/blocked before it is removed. */
 export const BLOCKED_RETENTION_DAYS = 30;
