@@ -5,6 +5,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { destinationOptions, emailOptions, localOptions } from '../connectors/options.js';
 import { ConfigError } from '../errors.js';
+import { describeUnknownKey, findUnknownKeys } from './unknown-keys.js';
 
 const email = z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an e-mail address');
 
@@ -133,7 +134,18 @@ export function readPartnerConfig(home: string, partner: string, file?: string):
       hint: known.length ? `known partners: ${known.join(', ')}; or create one with: dataprod init --partner ${partner}` : `create one with: dataprod init --partner ${partner}`,
     });
   }
-  const config = parsePartnerConfig(readFileSync(found, 'utf8'), found);
+  let text: string;
+  try {
+    text = readFileSync(found, 'utf8');
+  } catch (error) {
+    // A directory given as --config (EISDIR), an unreadable file: configuration, not a bug.
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new ConfigError(`cannot read the partner configuration ${found}: ${code === 'EISDIR' ? 'it is a directory' : (error as Error).message.split('\n')[0]}`, {
+      cause: error,
+      hint: 'give the path of the partner YAML file itself',
+    });
+  }
+  const config = parsePartnerConfig(text, found);
   if (!file && config.partner !== partner) {
     throw new ConfigError(`${found}: partner: is "${config.partner}" but the file is named for "${partner}"`, { hint: 'make the file name and the partner field agree' });
   }
@@ -147,9 +159,17 @@ export function parsePartnerConfig(text: string, file: string): PartnerConfig {
     const first = document.errors[0]!;
     throw new ConfigError(`${file}: invalid YAML: ${first.message.split('\n')[0]}`, { hint: 'fix the YAML syntax at the position shown' });
   }
-  const result = partnerConfigSchema.safeParse(document.toJS());
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`);
+  let value: unknown;
+  try {
+    // The yaml library caps alias expansion (an "alias bomb" of nested anchors) and throws.
+    value = document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    throw new ConfigError(`${file}: invalid YAML: ${(error as Error).message.split('\n')[0]}`, { cause: error, hint: 'write the values out instead of nesting anchors and aliases' });
+  }
+  const result = partnerConfigSchema.safeParse(value);
+  const unknown = findUnknownKeys(partnerConfigSchema, value).map((key) => describeUnknownKey(key, formatPath));
+  if (result.success && unknown.length === 0) return result.data;
+  const problems = [...(result.success ? [] : result.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`)), ...unknown];
   throw new ConfigError(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}: ${problems.join('; ')}`, {
     hint: 'fix the fields named; `dataprod init` can rewrite the file',
   });
