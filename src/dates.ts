@@ -37,8 +37,14 @@ export function daysOfMonth(month: string): string[] {
   return days;
 }
 
-/** Inclusive list of days from `from` to `to`. */
+/** Years a date flag may name: outside them a typo (9999-12-31) would loop for ever or overflow. */
+export const FIRST_YEAR = 2000;
+export const LAST_YEAR = 2100;
+
+/** Inclusive list of days from `from` to `to`; both are checked before the loop. */
 export function dateRange(from: string, to: string): string[] {
+  parseDate(from, '--from');
+  parseDate(to, '--to');
   if (from > to) throw new UsageError(`--from ${from} is after --to ${to}`, { hint: 'give the earlier date to --from' });
   const days: string[] = [];
   for (let day = from; day <= to; day = addDays(day, 1)) days.push(day);
@@ -50,6 +56,7 @@ export function parseDate(value: string, flag = '--date'): string {
   if (!isoDate.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`)) || new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value) {
     throw new UsageError(`${flag} ${JSON.stringify(value)} is not a date`, { hint: `use YYYY-MM-DD, e.g. ${flag} 2026-11-20` });
   }
+  checkYear(value, flag);
   return value;
 }
 
@@ -59,5 +66,13 @@ export function parseMonth(value: string, flag = '--month'): string {
   if (!isoMonth.test(value) || month < 1 || month > 12) {
     throw new UsageError(`${flag} ${JSON.stringify(value)} is not a month`, { hint: `use YYYY-MM, e.g. ${flag} 2026-10` });
   }
+  checkYear(value, flag);
   return value;
+}
+
+function checkYear(value: string, flag: string): void {
+  const year = Number(value.slice(0, 4));
+  if (year < FIRST_YEAR || year > LAST_YEAR) {
+    throw new UsageError(`${flag} ${value} is outside the years ${FIRST_YEAR}-${LAST_YEAR}`, { hint: `give a date between ${FIRST_YEAR}-01-01 and ${LAST_YEAR}-12-31` });
+  }
 }

@@ -96,13 +96,53 @@ export function isTransient(error: unknown): error is TransientError {
   return error instanceof TransientError;
 }
 
+/** Node error codes of a file system that cannot take what we write there. */
+const cannotWriteCodes: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOTDIR: 'a path component is a file, not a directory',
+  EISDIR: 'a directory where a file was expected',
+  EEXIST: 'a file is in the way',
+  EMFILE: 'too many open files',
+};
+
+// The same conditions as DuckDB words them ("IO Error: Could not write file ...: No space left on device").
+const duckdbIoMessages: [RegExp, string][] = [
+  [/No space left on device/i, 'ENOSPC'],
+  [/Disk quota exceeded/i, 'EDQUOT'],
+  [/Read-only file system/i, 'EROFS'],
+  [/Permission denied/i, 'EACCES'],
+  [/Not a directory/i, 'ENOTDIR'],
+  [/Is a directory/i, 'EISDIR'],
+];
+
+/** The errno-style code of a file-system failure from Node or DuckDB, else undefined. */
+export function fileSystemCode(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code === 'string' && code in cannotWriteCodes) return code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (!/IO Error|Could not|Cannot open|Failed to/i.test(message) && !/^E[A-Z]+:/.test(message)) return undefined;
+  return duckdbIoMessages.find(([pattern]) => pattern.test(message))?.[1];
+}
+
 /** Turns anything thrown into a DataprodError, keeping typed ones as they are. */
 export function toDataprodError(error: unknown): DataprodError {
   if (error instanceof DataprodError) return error;
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const message = error instanceof Error ? error.message : String(error);
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS' || code === 'ENOSPC') {
-    return new CannotWriteError(message, { cause: error, hint: 'check the permissions and free space of --home' });
+  const code = fileSystemCode(error);
+  if (code) {
+    const path = (error as NodeJS.ErrnoException).path;
+    const line = message.split('\n')[0]!;
+    return new CannotWriteError(`cannot write${path ? ` ${path}` : ''}: ${cannotWriteCodes[code]} (${line})`, {
+      cause: error,
+      hint: code === 'ENOTDIR' || code === 'EEXIST' || code === 'EISDIR' ? '--home must be a directory (or not exist yet); check the paths given' : 'check the permissions and free space of --home',
+    });
+  }
+  if (error instanceof RangeError && /alias/i.test(message)) {
+    return new ConfigError(`invalid YAML: ${message.split('\n')[0]}`, { cause: error, hint: 'write the values out instead of nesting anchors and aliases' });
   }
   return new InternalError(message, { cause: error, hint: 'this is a bug: rerun with --verbose and report the output' });
 }

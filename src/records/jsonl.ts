@@ -7,8 +7,9 @@ import { redactValue } from '../log.js';
 /**
  * Append-only JSON-lines stores (ledger, run records, lineage events, metric history).
  * One `write` per record on a file opened with O_APPEND, then fsync: a reader sees whole
- * lines, except after a crash mid-write, where the last line may be torn; readers skip it
- * and the next append starts on a fresh line instead of gluing onto the torn one.
+ * lines. A failed write (a full disk) is cut back to the size before it; only a crash
+ * mid-write can leave a torn last line, which readers skip and the next append starts
+ * after on a fresh line instead of gluing onto it.
  */
 export async function appendJsonLine(path: string, value: unknown): Promise<void> {
   await appendJsonLines(path, [value]);
@@ -28,8 +29,17 @@ export async function appendJsonLines(path: string, values: readonly unknown[]):
       await handle.read(last, 0, 1, size - 1);
       if (last[0] !== 0x0a) prefix = '\n';
     }
-    await handle.write(prefix + text);
-    await handle.sync();
+    const data = Buffer.from(prefix + text, 'utf8');
+    try {
+      const { bytesWritten } = await handle.write(data);
+      if (bytesWritten !== data.length) throw Object.assign(new Error(`ENOSPC: no space left on device, write (${bytesWritten} of ${data.length} bytes)`), { code: 'ENOSPC', path });
+      await handle.sync();
+    } catch (error) {
+      // Whole records or none: cut off what a full disk (ENOSPC) let through, so no torn
+      // line stays behind; the error still ends the command (73).
+      await handle.truncate(size).catch(() => undefined);
+      throw error;
+    }
   } finally {
     await handle.close();
   }
