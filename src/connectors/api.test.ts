@@ -87,7 +87,7 @@ describe('api connector against the sandbox partner API', () => {
     const stored = await storedRequests(root);
     expect(stored.map((record) => record.body!.batch).sort()).toEqual([1, 2, 3]);
     expect(stored.reduce((sum, record) => sum + record.body!.rows.length, 0)).toBe(25);
-    const first = stored[0]!.body!.rows[0] as Record<string, unknown>;
+    const first = stored.find((record) => record.body!.batch === 1)!.body!.rows[0] as Record<string, unknown>;
     expect(first).toMatchObject({ sale_date: '2026-11-20', sale_time: '08:00:00', order_key: 'o000000', units: 1, unit_price: 4.5 });
     // On the wire, decimals keep their exact digits and scale, as in the JSON rendering.
     const { rows, from } = await readPackageRows(pkg, home);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { connect as connectTls } from 'node:tls';
 import got, { HTTPError, RequestError, type Got, type OptionsInit, type Response } from 'got';
 import { ConfigError, ExitCode, TerminalError, TransientError } from '../errors.js';
+import { forEachLimited } from './delivery.js';
 import { goldFile } from '../lake/layout.js';
 import { redact, registerSecretValue } from '../log.js';
 import type { ApiOptions } from './options.js';
@@ -175,6 +176,8 @@ class ApiConnector implements Connector {
   readonly type = API_CONNECTOR;
   readonly name: string;
   private token: CachedToken | undefined;
+  /** The token exchange in progress, shared by the batches that wait for it. */
+  private exchange: Promise<string> | undefined;
   private retries = 0;
   private readonly http: Got;
 
@@ -270,11 +273,24 @@ class ApiConnector implements Connector {
     return `check the ${auth.type === 'bearer' ? 'token' : `password of user ${auth.username}`}: dataprod secrets set --partner ${this.context.partner} ${secret}`;
   }
 
-  /** A bearer token: the configured one, or one exchanged at the token endpoint and cached for its lifetime. */
-  private async bearer(forceRefresh = false, client: Got = this.http): Promise<string> {
+  /**
+   * A bearer token: the configured one, or one exchanged at the token endpoint and cached
+   * for its lifetime. Concurrent batches share one exchange: `refused` is the token a
+   * request was refused with, so a batch that saw it already replaced does not exchange again.
+   */
+  private async bearer(forceRefresh = false, client: Got = this.http, refused?: string): Promise<string> {
     const auth = this.options.auth;
     if (auth.type === 'bearer') return this.context.secret(auth.token_secret);
-    if (!forceRefresh && this.token && this.token.expiresAt - TOKEN_MARGIN_MS > Date.now()) return this.token.value;
+    if (this.exchange) return this.exchange;
+    const fresh = this.token && this.token.expiresAt - TOKEN_MARGIN_MS > Date.now();
+    if (fresh && (!forceRefresh || (refused !== undefined && this.token!.value !== refused))) return this.token!.value;
+    this.exchange = this.exchangeToken(client).finally(() => (this.exchange = undefined));
+    return this.exchange;
+  }
+
+  private async exchangeToken(client: Got): Promise<string> {
+    const auth = this.options.auth;
+    if (auth.type !== 'password') throw new Error('a token exchange needs password auth');
     const password = await this.context.secret(auth.password_secret);
     const url = this.tokenUrl!;
     let body: string;
@@ -316,17 +332,18 @@ class ApiConnector implements Connector {
       }
       return response.body;
     };
+    let token: string | undefined;
     try {
-      return await send(await this.bearer());
+      token = await this.bearer();
+      return await send(token);
     } catch (error) {
       const unauthorised = error instanceof HTTPError && error.response.statusCode === 401;
       if (!unauthorised) throw this.failure(error, method, url, what);
       if (this.options.auth.type === 'bearer') throw this.failure(error, method, url, what);
       this.context.logger.info(`${this.name}: ${method} ${url.pathname} answered 401; refreshing the token once`);
       this.retries += 1;
-      this.token = undefined;
       try {
-        return await send(await this.bearer(true));
+        return await send(await this.bearer(true, this.http, token));
       } catch (again) {
         const failure = this.failure(again, method, url, what);
         if (again instanceof HTTPError && again.response.statusCode === 401) {
@@ -375,18 +392,25 @@ class ApiConnector implements Connector {
     // An empty day still sends one empty batch, so the partner knows the day had no sales.
     const batches = Math.max(1, Math.ceil(rows.length / size));
     const stem = `${manifest.partner}_${manifest.report}_${manifest.period}`;
-    const sent: DeliveryReceipt['files'] = [];
-    for (let batch = 1; batch <= batches; batch++) {
+    const digits = String(batches).length < 4 ? 4 : String(batches).length;
+    // Indexed by batch, so the receipt lists batches in order whatever order they were answered in.
+    const sent: DeliveryReceipt['files'] = new Array(batches);
+    const send = async (batch: number): Promise<void> => {
       this.throwIfAborted();
+      // Built when sent, not up front: a day of rows as request bodies would double the memory.
       const rowsJson = `[${rows.slice((batch - 1) * size, batch * size).join(',')}]`;
       const contentHash = sha256(rowsJson);
       const key = sha256(`${manifest.partner}|${manifest.report}|${manifest.period}|${batch}|${contentHash}`);
       const body = `{"partner":${JSON.stringify(manifest.partner)},"report":${JSON.stringify(manifest.report)},"period":${JSON.stringify(manifest.period)},"batch":${batch},"batches":${batches},"rows":${rowsJson}}`;
       await this.authorised('POST', url, { body, headers: { 'content-type': 'application/json', 'idempotency-key': key } }, `batch ${batch}/${batches}`);
-      const digits = String(batches).length < 4 ? 4 : String(batches).length;
-      sent.push({ name: `${stem}.batch-${String(batch).padStart(digits, '0')}-of-${String(batches).padStart(digits, '0')}.json`, bytes: Buffer.byteLength(body), sha256: sha256(body) });
+      sent[batch - 1] = { name: `${stem}.batch-${String(batch).padStart(digits, '0')}-of-${String(batches).padStart(digits, '0')}.json`, bytes: Buffer.byteLength(body), sha256: sha256(body) };
       this.context.logger.debug(`${this.name}: batch ${batch}/${batches} of ${manifest.report} ${manifest.period} accepted`);
-    }
+    };
+    // Up to `concurrency` batches in flight, started in batch order; the last batch goes
+    // alone once every other one is accepted, so a partner that has batch N of N has them all.
+    const numbers = Array.from({ length: batches }, (_, index) => index + 1);
+    await forEachLimited(numbers.slice(0, -1), this.options.concurrency, send);
+    await send(batches);
     return sent;
   }
 

@@ -17,6 +17,11 @@ export interface PackageUpload {
   path: string;
   bytes: number;
   sha256: string;
+  /**
+   * The SHA-256 is the manifest's and the file has not been read yet: the sender hashes
+   * the bytes as it sends them and refuses to put the file in place if they differ.
+   */
+  hashWhileSending?: boolean;
 }
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -33,11 +38,13 @@ export async function sha256File(path: string): Promise<string> {
  * The files of a package in delivery order: data files first (as the manifest lists
  * them), then manifest.json, then SHA256SUMS, so a partner that sees the manifest sees
  * complete files. Each data file is checked against the manifest's size and SHA-256:
- * a package that changed after it was built is never sent.
+ * a package that changed after it was built is never sent. With `hashWhileSending`
+ * only the sizes are checked here and the hashes are left to the sender, which then
+ * reads each data file once instead of twice.
  */
-export async function listPackageUploads(pkg: OutboxPackage): Promise<PackageUpload[]> {
+export async function listPackageUploads(pkg: OutboxPackage, options: { hashWhileSending?: boolean } = {}): Promise<PackageUpload[]> {
   const uploads: PackageUpload[] = [];
-  const read = async (name: string): Promise<PackageUpload> => {
+  const read = async (name: string, manifestSha256?: string): Promise<PackageUpload> => {
     if (name.includes('/') || name.includes('\\') || name.startsWith('.')) {
       throw new DataError(`package ${pkg.dir} lists an unsafe file name "${name}"`, { hint: 'rebuild the package with dataprod build' });
     }
@@ -48,10 +55,11 @@ export async function listPackageUploads(pkg: OutboxPackage): Promise<PackageUpl
     } catch {
       throw new DataError(`package ${pkg.dir} is missing ${name}`, { hint: 'rebuild the package with dataprod build' });
     }
+    if (manifestSha256 !== undefined) return { name, path, bytes, sha256: manifestSha256, hashWhileSending: true };
     return { name, path, bytes, sha256: await sha256File(path) };
   };
   for (const file of pkg.manifest.files) {
-    const upload = await read(file.name);
+    const upload = await read(file.name, options.hashWhileSending ? file.sha256 : undefined);
     if (upload.bytes !== file.bytes || upload.sha256 !== file.sha256) {
       throw new DataError(`${upload.path} does not match its manifest (size or SHA-256 differs)`, { hint: 'rebuild the package with dataprod build' });
     }
@@ -123,4 +131,22 @@ export function parseSha256Sums(text: string): Map<string, string> {
 /** Milliseconds since `start` (performance.now()), rounded. */
 export function elapsed(start: number): number {
   return Math.round(performance.now() - start);
+}
+
+/** Runs `work` over `items`, at most `limit` at a time; after the first failure starts no more, waits for the rest, throws that failure. */
+export async function forEachLimited<T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const lane = async (): Promise<void> => {
+    while (!failure && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await work(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, lane));
+  if (failure) throw failure.error;
 }

@@ -49,6 +49,8 @@ export const sftpOptions = z.object({
   allow_weak_algorithms: z.boolean().default(false),
   /** fastPut is faster but has produced corrupt files of the right size: opt in only. */
   fast_put: z.boolean().default(false),
+  /** Files of a package uploaded at once over the one connection (fewer if the server limits open handles). */
+  concurrency: z.number().int().min(1).max(8).default(3),
   connect_timeout_ms: z.number().int().positive().default(20_000),
   operation_timeout_ms: z.number().int().positive().default(60_000),
   keepalive_interval_ms: z.number().int().positive().default(10_000),
@@ -72,6 +74,8 @@ export const apiOptions = z.object({
   /** `rows`: the report rows as JSON batches; `files`: the rendered files; or both. */
   send: z.array(z.enum(['rows', 'files'])).min(1).default(['rows']),
   batch_size: z.number().int().min(1).max(100_000).default(1000),
+  /** Row batches in flight at once (the last batch of a package is always sent alone, after the others). */
+  concurrency: z.number().int().min(1).max(32).default(4),
   rows_path: z.string().default('/v1/reports/{report}/rows'),
   files_path: z.string().default('/v1/reports/{report}/files'),
   health_path: z.string().default('/health'),

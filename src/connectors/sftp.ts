@@ -1,17 +1,19 @@
 import { createHash } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isIP, Socket } from 'node:net';
 import { homedir } from 'node:os';
 import { isAbsolute, posix, resolve } from 'node:path';
 import ssh2, { type Algorithms, type ConnectConfig } from 'ssh2';
 import SftpClient from 'ssh2-sftp-client';
-import { ConfigError, DataprodError, TerminalError, TransientError, TryLaterError } from '../errors.js';
+import { ConfigError, DataError, DataprodError, TerminalError, TransientError, TryLaterError } from '../errors.js';
 import { registerSecretValue } from '../log.js';
 import {
   baseDirectory,
   elapsed,
   fillDirectoryTemplate,
+  forEachLimited,
   hasUnsafeSegment,
   isTemporaryUploadName,
   listPackageUploads,
@@ -24,7 +26,7 @@ import {
 import { knownHostKeys, verifyHostKey, type HostKeyVerdict } from './host-keys.js';
 import type { SftpOptions } from './options.js';
 import { retryOptionsFrom, withRetry } from './retry.js';
-import type { CheckResult, Connector, ConnectorContext, DeliveryReceipt } from './types.js';
+import type { CheckResult, Connector, ConnectorContext, DeliveredFile, DeliveryReceipt } from './types.js';
 import type { OutboxPackage } from '../render/package.js';
 
 /** Type name in the partner file (`type: sftp`). */
@@ -38,6 +40,19 @@ const FILE_MODE = 0o644;
 const MAX_SUMS_BYTES = 1024 * 1024;
 /** Slowest upload rate we wait for before calling a transfer stalled (bytes per second). */
 const MIN_UPLOAD_RATE = 32 * 1024;
+/**
+ * Stream buffers of `put`, chosen by measurement against OpenSSH on loopback (1 GiB file,
+ * TCP no-delay set): 64 KiB reads into ssh2's 16 KiB write buffer gave 130-155 MB/s,
+ * 256 KiB / 1 MiB 180-250 MB/s, 1 MiB / 4 MiB 190-275 MB/s. The write buffer holding
+ * several read chunks is what keeps more than one WRITE request in flight.
+ */
+const READ_CHUNK_BYTES = 1024 * 1024;
+const WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
+// highWaterMark reaches fs.createReadStream and ssh2's write stream; the type declarations omit it.
+const PUT_OPTIONS = {
+  readStreamOptions: { highWaterMark: READ_CHUNK_BYTES },
+  writeStreamOptions: { mode: FILE_MODE, highWaterMark: WRITE_BUFFER_BYTES },
+} as SftpClient.TransferOptions;
 
 /**
  * Algorithms removed unless `allow_weak_algorithms`: SHA-1 key exchange, ssh-rsa (RSA
@@ -163,10 +178,15 @@ function interruption(signal: AbortSignal): Error {
   return signal.reason instanceof Error ? signal.reason : new TryLaterError('interrupted during delivery', { hint: 'run it again: delivery resumes where it stopped' });
 }
 
+/** How one file went: its transfer figures, or that it was already at the destination. */
+type UploadOutcome = Pick<DeliveredFile, 'ms' | 'mb_per_s' | 'verified'>;
+
 /**
  * The partner's SFTP server (ssh2-sftp-client): key auth, a pinned host key, weak
  * algorithms off, and atomic delivery (temporary name, size check, posix-rename).
- * A new connection per attempt, one operation at a time, every operation timed out.
+ * A new connection per attempt with TCP no-delay (without it, each 64 KiB write waits
+ * for a delayed ACK: 1.8 MB/s); the data files of a package go up a few at a time over
+ * that connection, then manifest.json, then SHA256SUMS. Every operation is timed out.
  */
 export function createSftpConnector(options: SftpOptions, context: ConnectorContext): Connector {
   if (hasUnsafeSegment(options.directory.replace(/\{(partner|report|period)\}/g, 'x'))) {
@@ -300,6 +320,9 @@ export function createSftpConnector(options: SftpOptions, context: ConnectorCont
     };
     try {
       await timed(client, 'connecting', () => client.connect(config), options.connect_timeout_ms + 2_000);
+      // SFTP is request and response: Nagle's algorithm holds each request back until the
+      // previous one is acknowledged, and delayed ACKs make that 40 ms.
+      (client as unknown as { client: ssh2.Client }).client.setNoDelay(true);
     } catch (error) {
       destroy(client);
       if (observation.verdict && !observation.verdict.accepted) throw hostKeyError(observation.verdict, options, context.partner);
@@ -332,12 +355,30 @@ export function createSftpConnector(options: SftpOptions, context: ConnectorCont
   }
 
   /** Uploads under a temporary name, checks the size, renames into place; removes the temporary file on failure. */
-  async function uploadFile(client: SftpClient, dir: string, upload: PackageUpload): Promise<void> {
+  async function uploadFile(client: SftpClient, dir: string, upload: PackageUpload): Promise<UploadOutcome> {
     const temporary = posix.join(dir, temporaryUploadName(upload.name));
     const final = posix.join(dir, upload.name);
     try {
       const transferMs = options.operation_timeout_ms + Math.ceil((upload.bytes / MIN_UPLOAD_RATE) * 1000);
-      await timed(client, `uploading ${upload.name}`, () => (options.fast_put ? client.fastPut(upload.path, temporary, { mode: FILE_MODE }) : client.put(upload.path, temporary, { writeStreamOptions: { mode: FILE_MODE } })), transferMs);
+      const started = performance.now();
+      const hash = upload.hashWhileSending && !options.fast_put ? createHash('sha256') : undefined;
+      // The same chunks go to the hash and to the pipe; the pipe's backpressure pauses both.
+      const source = hash ? createReadStream(upload.path, { highWaterMark: READ_CHUNK_BYTES }).on('data', (chunk) => hash.update(chunk as Buffer)) : undefined;
+      try {
+        await timed(
+          client,
+          `uploading ${upload.name}`,
+          () => (options.fast_put ? client.fastPut(upload.path, temporary, { mode: FILE_MODE }) : client.put(source ?? upload.path, temporary, PUT_OPTIONS)),
+          transferMs,
+        );
+      } finally {
+        // ssh2-sftp-client closes only the streams it opened itself.
+        source?.destroy();
+      }
+      const ms = performance.now() - started;
+      if (hash && hash.digest('hex') !== upload.sha256) {
+        throw new DataError(`${upload.path} changed since it was built (its SHA-256 differs from the manifest's); not put in place`, { hint: 'rebuild the package with dataprod build' });
+      }
       const remote = await timed(client, `checking the size of ${upload.name}`, () => client.stat(temporary));
       if (remote.size !== upload.bytes) {
         throw new TransientError(`sftp ${options.name}: ${upload.name} arrived with ${remote.size} of ${upload.bytes} bytes`, { exitCode: 69 });
@@ -351,14 +392,22 @@ export function createSftpConnector(options: SftpOptions, context: ConnectorCont
         await timed(client, `replacing ${upload.name}`, () => client.delete(final, true));
         await timed(client, `renaming ${upload.name} into place`, () => client.rename(temporary, final));
       }
+      return { ms: Math.round(ms), mb_per_s: Math.round((upload.bytes / 1e6 / Math.max(ms, 1)) * 1000 * 10) / 10, verified: 'size' };
     } catch (error) {
       await timed(client, `removing ${temporary}`, () => client.delete(temporary, true), 5_000).catch(() => undefined);
       throw error;
     }
   }
 
-  /** One delivery attempt on a fresh connection; `done` carries files finished by earlier attempts. */
-  async function deliverOnce(dir: string, uploads: PackageUpload[], done: Set<string>): Promise<void> {
+  /** How many files go up at once: the option, within the open handles the server allows (limits@openssh.com). */
+  function uploadLanes(client: SftpClient): number {
+    const handles = (client as unknown as { sftp?: { maxOpenHandles?: number } }).sftp?.maxOpenHandles;
+    // One handle stays free for the listing, stat and rename calls beside the uploads.
+    return typeof handles === 'number' && handles > 0 ? Math.max(1, Math.min(options.concurrency, handles - 1)) : options.concurrency;
+  }
+
+  /** One delivery attempt on a fresh connection; `done` carries files finished by earlier attempts, with how each went. */
+  async function deliverOnce(dir: string, uploads: PackageUpload[], done: Map<string, UploadOutcome>): Promise<void> {
     const client = await connect();
     try {
       await makeDirectory(client, dir);
@@ -379,19 +428,24 @@ export function createSftpConnector(options: SftpOptions, context: ConnectorCont
         remoteSums = parseSha256Sums(content.toString('utf8'));
         remoteSumsHash = createHash('sha256').update(content).digest('hex');
       }
-      for (const upload of uploads) {
+      const send = async (upload: PackageUpload): Promise<void> => {
         if (context.signal?.aborted) throw interruption(context.signal);
-        if (done.has(upload.name)) continue;
+        if (done.has(upload.name)) return;
         const sameSize = sizes.get(upload.name) === upload.bytes;
         const sameContent = upload.name === SUMS_FILE ? remoteSumsHash === upload.sha256 : remoteSums?.get(upload.name) === upload.sha256;
         if (sameSize && sameContent) {
           context.logger.debug(`sftp ${options.name}: ${upload.name} already delivered, skipped`);
+          done.set(upload.name, { verified: 'already-delivered' });
         } else {
-          await uploadFile(client, dir, upload);
-          context.logger.debug(`sftp ${options.name}: ${upload.name} delivered to ${dir}`);
+          const outcome = await uploadFile(client, dir, upload);
+          context.logger.debug(`sftp ${options.name}: ${upload.name} delivered to ${dir} (${outcome.mb_per_s} MB/s)`);
+          done.set(upload.name, outcome);
         }
-        done.add(upload.name);
-      }
+      };
+      // Data files side by side; manifest.json and SHA256SUMS (the last two) only once every
+      // data file is in place, so a partner that sees the manifest sees complete files.
+      await forEachLimited(uploads.slice(0, -2), uploadLanes(client), send);
+      for (const upload of uploads.slice(-2)) await send(upload);
     } finally {
       await closeClient(client);
     }
@@ -495,10 +549,10 @@ export function createSftpConnector(options: SftpOptions, context: ConnectorCont
     },
 
     async deliver(pkg: OutboxPackage): Promise<DeliveryReceipt> {
-      const uploads = await listPackageUploads(pkg);
+      const uploads = await listPackageUploads(pkg, { hashWhileSending: !options.fast_put });
       const { partner, report, period } = pkg.manifest;
       const dir = remotePath(fillDirectoryTemplate(options.directory, { partner, report, period }));
-      const done = new Set<string>();
+      const done = new Map<string, UploadOutcome>();
       let retries = 0;
       await withRetry(
         () => deliverOnce(dir, uploads, done),
@@ -514,7 +568,7 @@ export function createSftpConnector(options: SftpOptions, context: ConnectorCont
         destination: options.name,
         type: SFTP_CONNECTOR,
         location: `sftp://${options.username}@${options.host}${options.port === 22 ? '' : `:${options.port}`}${dir.startsWith('/') ? '' : '/~/'}${dir}`,
-        files: uploads.map(({ name, bytes, sha256 }) => ({ name, bytes, sha256 })),
+        files: uploads.map(({ name, bytes, sha256 }) => ({ name, bytes, sha256, ...done.get(name) })),
         bytes: uploads.reduce((sum, upload) => sum + upload.bytes, 0),
         retries,
       };

@@ -16,13 +16,26 @@ export interface CheckResult {
   exitCode?: number;
 }
 
+/** One file (or API batch) a delivery sent, as the run record keeps it. */
+export interface DeliveredFile {
+  name: string;
+  bytes: number;
+  sha256: string;
+  /** Wall time of its transfer, when this delivery sent it (absent when it was already there). */
+  ms?: number;
+  /** Its transfer rate in MB/s (10^6 bytes a second), with `ms`. */
+  mb_per_s?: number;
+  /** How the copy at the destination was checked: `size`, or `already-delivered` when it was skipped. */
+  verified?: 'size' | 'already-delivered';
+}
+
 /** What a delivery did, for the run record, the ledger and the notification. */
 export interface DeliveryReceipt {
   destination: string;
   type: string;
   /** Where the files landed, human-readable (sftp://host/path, https://..., a directory). */
   location: string;
-  files: { name: string; bytes: number; sha256: string }[];
+  files: DeliveredFile[];
   bytes: number;
   /** Attempts beyond the first, summed over the operations of this delivery. */
   retries: number;
