@@ -117,6 +117,7 @@ for (const scenario of scenarios) {
       process.stderr.write(`bench: ${scenario.name} ${stage} ...\n`);
       results.push(runStage(stage, home, scenario));
     }
+    if (scenario.name === 'day-2m') out.push(await (await import('./delivery.js')).benchDeliveryIn(home, values.day!), '');
   } finally {
     if (!values.keep) rmSync(home, { recursive: true, force: true });
   }

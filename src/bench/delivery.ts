@@ -16,6 +16,7 @@ import { listPackageUploads, sha256File } from '../connectors/delivery.js';
 import { apiOptions, sftpOptions } from '../connectors/options.js';
 import type { ConnectorContext } from '../connectors/types.js';
 import type { OutboxPackage, PackageManifest } from '../render/package.js';
+import { outboxDir } from '../lake/layout.js';
 import { silentLogger } from '../log.js';
 import { missingOpenSsh, SFTP_USER, startOpenSsh, type OpenSshServer } from './openssh-server.js';
 
@@ -202,12 +203,22 @@ async function benchApi(options: DeliveryBenchOptions, lines: string[]): Promise
 
 /** Runs both delivery benchmarks on a built package; returns the lines to print. */
 export async function benchDelivery(options: DeliveryBenchOptions): Promise<string> {
-  const lines: string[] = [''];
+  const lines: string[] = [`delivery of ${options.packageDir}:`];
   process.stderr.write('bench: delivery (sftp) ...\n');
   await benchSftp(options, lines);
   process.stderr.write('bench: delivery (api) ...\n');
   await benchApi(options, lines);
   return `${lines.join('\n')}\n`;
+}
+
+/** The scenario as `npm run bench` runs it: on the daily package the build stage left in `home`. */
+export async function benchDeliveryIn(home: string, day: string, runs = 3): Promise<string> {
+  const workDir = await mkdtemp(join(home, 'bench-delivery-'));
+  try {
+    return await benchDelivery({ packageDir: outboxDir(home, 'ouchhungry', 'daily-analytic', day), workDir, runs });
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connectorTestContext, makeTempHome } from '../../test/helpers.js';
 import { ConfigError, TerminalError, TransientError } from '../errors.js';
 import { sandboxDir } from '../lake/layout.js';
-import { startApiSandbox, type ApiSandbox } from '../sandbox/api-server.js';
+import { startApiSandbox, type ApiRequestRecord, type ApiSandbox } from '../sandbox/api-server.js';
 import { writeTestPackage } from '../../test/sandbox/test-package.js';
 import { API_CONNECTOR, createApiConnector, readPackageRows } from './api.js';
 import { describeConnectorContract } from '../../test/connectors/contract.js';
@@ -269,6 +269,83 @@ describe('api connector against the sandbox partner API', () => {
       expect(text.includes(PASSWORD), file).toBe(false);
       expect(/bearer\s+[A-Za-z0-9_-]{20,}/i.test(text), file).toBe(false);
     }
+  });
+});
+
+describe('api connector: batches in flight at once', () => {
+  let home: string;
+  let cleanup: () => Promise<void>;
+  let api: ApiSandbox;
+  let root: string;
+
+  beforeEach(async () => {
+    ({ home, cleanup } = await makeTempHome());
+    root = sandboxDir(home, 'api');
+    api = await startApiSandbox({ root, username: USER, password: PASSWORD });
+  });
+  afterEach(async () => {
+    await api.close();
+    await cleanup();
+  });
+
+  const rowRequests = () => api.faults.requests.filter((request) => request.path.endsWith('/rows'));
+  /** Most requests the server was handling at once. */
+  const peakInFlight = (requests: ApiRequestRecord[]) => Math.max(...requests.map((request) => requests.filter((other) => other.receivedAt <= request.receivedAt && request.receivedAt < other.answeredAt).length));
+
+  it('up to `concurrency` batches at once; the last batch alone once the others are accepted; the receipt in batch order', async () => {
+    const pkg = await writeTestPackage(home, { rows: 60 });
+    const connector = createApiConnector(options(api.url, { concurrency: 3 }), context(home));
+    await connector.check(); // the token first, so every slow answer is a batch
+    api.faults.slowNext(6, 150);
+    const receipt = await connector.deliver(pkg);
+    const requests = rowRequests();
+    expect(requests).toHaveLength(6);
+    const peak = peakInFlight(requests);
+    expect(peak).toBeGreaterThanOrEqual(2);
+    expect(peak).toBeLessThanOrEqual(3);
+    const batchOf = new Map((await storedRequests(root)).map((record) => [record.idempotency_key, record.body!.batch]));
+    const last = requests.find((request) => batchOf.get(request.idempotencyKey!) === 6)!;
+    for (const other of requests.filter((request) => request !== last)) expect(last.receivedAt).toBeGreaterThanOrEqual(other.answeredAt);
+    expect(receipt.files.map((file) => file.name)).toEqual([1, 2, 3, 4, 5, 6].map((batch) => `ouchhungry_daily-analytic_2026-11-20.batch-000${batch}-of-0006.json`));
+
+    // Idempotent under concurrency too: a second delivery replays every batch, stores nothing.
+    const again = await connector.deliver(pkg);
+    expect(again.files.map((file) => file.sha256)).toEqual(receipt.files.map((file) => file.sha256));
+    expect(await storedRequests(root)).toHaveLength(6);
+  });
+
+  it('concurrency: 1 sends one batch at a time', async () => {
+    const pkg = await writeTestPackage(home, { rows: 30 });
+    const connector = createApiConnector(options(api.url, { concurrency: 1 }), context(home));
+    await connector.check();
+    api.faults.slowNext(3, 50);
+    await connector.deliver(pkg);
+    expect(peakInFlight(rowRequests())).toBe(1);
+  });
+
+  it('an expired token seen by several batches in flight is refreshed once', async () => {
+    const connector = createApiConnector(options(api.url, { concurrency: 4 }), context(home));
+    await connector.deliver(await writeTestPackage(home, { rows: 5 }));
+    api.faults.expireTokens();
+    const before = api.faults.requests.length;
+    const receipt = await connector.deliver(await writeTestPackage(home, { rows: 80, period: '2026-11-21' }));
+    const after = api.faults.requests.slice(before);
+    expect(after.filter((request) => request.path === '/oauth/token')).toHaveLength(1);
+    expect(after.filter((request) => request.status === 401).length).toBeGreaterThanOrEqual(1);
+    expect(receipt.files).toHaveLength(8);
+    expect(await storedRequests(root)).toHaveLength(9);
+  });
+
+  it('a refused batch stops the delivery: no batch starts after it and the last batch is never sent', async () => {
+    const pkg = await writeTestPackage(home, { rows: 100 });
+    const connector = createApiConnector(options(api.url, { concurrency: 2 }), context(home));
+    await connector.check();
+    api.faults.failNext(1, { status: 400 });
+    const error = await connector.deliver(pkg).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(TerminalError);
+    // The two lanes' batches, and at most one the other lane started before the failure came back.
+    expect(rowRequests().length).toBeLessThanOrEqual(3);
+    expect((await storedRequests(root)).map((record) => record.body!.batch)).not.toContain(10);
   });
 });
 

@@ -1,11 +1,11 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateSshKey } from '../secrets/ssh-key.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectorTestContext, makeTempHome } from '../../test/helpers.js';
-import { ConfigError, TerminalError, TransientError } from '../errors.js';
+import { ConfigError, DataError, TerminalError, TransientError } from '../errors.js';
 import { sandboxDir } from '../lake/layout.js';
 import { silentLogger } from '../log.js';
 import { loadSandboxCredentials, type SandboxCredentials } from '../sandbox/keys.js';
@@ -14,7 +14,7 @@ import { describeConnectorContract, expectedNames, writeContractPackage } from '
 import { classifySftpError, createSftpConnector, sshAlgorithms } from './sftp.js';
 import { sftpOptions, type SftpOptions } from './options.js';
 import type { CheckResult, ConnectorContext } from './types.js';
-import type { OutboxPackage } from '../render/package.js';
+import type { OutboxPackage, PackageManifest } from '../render/package.js';
 
 const fastRetry = { max_attempts: 4, base_delay_ms: 5, max_delay_ms: 20 };
 
@@ -288,6 +288,96 @@ describe('sftp connector against the sandbox server', () => {
     await connector.deliver(changed);
     expect((await readdir(dir)).sort()).toEqual([...expectedNames(changed)].sort());
     expect((await readFile(join(dir, 'SHA256SUMS'), 'utf8'))).toBe(await readFile(join(changed.dir, 'SHA256SUMS'), 'utf8'));
+  });
+});
+
+/** A package of `count` data files of random bytes, as `build` lays it out (manifest.json, SHA256SUMS). */
+async function writeWidePackage(home: string, count: number, bytesEach: number): Promise<OutboxPackage> {
+  const dir = join(home, 'outbox', 'acme', 'wide', '2026-11-20');
+  await mkdir(dir, { recursive: true });
+  const files: PackageManifest['files'] = [];
+  for (let index = 0; index < count; index++) {
+    const name = `acme_wide_2026-11-20.part${index}.bin`;
+    const content = randomBytes(bytesEach);
+    await writeFile(join(dir, name), content);
+    files.push({ name, bytes: content.length, sha256: createHash('sha256').update(content).digest('hex'), format: 'bin', rows: 0 });
+  }
+  const manifest: PackageManifest = { partner: 'acme', report: 'wide', period: '2026-11-20', rows: 0, files, columns: [], summary: {}, generated_at: '2026-11-21T09:00:00.000Z', tool_version: 'test' };
+  const manifestText = JSON.stringify(manifest);
+  await writeFile(join(dir, 'manifest.json'), manifestText);
+  const sums = [...files, { name: 'manifest.json', sha256: createHash('sha256').update(manifestText).digest('hex') }];
+  await writeFile(join(dir, 'SHA256SUMS'), sums.map((file) => `${file.sha256}  ${file.name}\n`).join(''));
+  return { dir, manifest };
+}
+
+describe('sftp connector: files side by side, hashed while sent', () => {
+  /** Delivers while watching the remote directory; returns the most temporaries seen at once and whether manifest.json showed up before every data file was in place. */
+  async function watchDelivery(world: World, pkg: OutboxPackage, extra: Record<string, unknown>) {
+    const dir = remoteDir(world, pkg);
+    const dataNames = pkg.manifest.files.map((file) => file.name);
+    let most = 0;
+    let manifestEarly = false;
+    const look = () => {
+      let names: string[];
+      try {
+        names = readdirSync(dir);
+      } catch {
+        return;
+      }
+      most = Math.max(most, names.filter((name) => name.includes('.part-')).length);
+      const manifestSeen = names.some((name) => name === 'manifest.json' || name.startsWith('.manifest.json.part-'));
+      if (manifestSeen && !dataNames.every((name) => names.includes(name))) manifestEarly = true;
+    };
+    const watcher = setInterval(look, 1);
+    try {
+      const receipt = await createSftpConnector(optionsFor(world, extra), contextFor(world)).deliver(pkg);
+      return { receipt, most, manifestEarly };
+    } finally {
+      clearInterval(watcher);
+    }
+  }
+
+  it('uploads up to `concurrency` data files at once, manifest.json and SHA256SUMS only after all of them, with MB/s per file', async () => {
+    const world = await startWorld();
+    const pkg = await writeWidePackage(world.home, 4, 3 * 1024 * 1024);
+    const side = await watchDelivery(world, pkg, { concurrency: 3 });
+    expect(side.most).toBeGreaterThanOrEqual(2);
+    expect(side.most).toBeLessThanOrEqual(3);
+    expect(side.manifestEarly).toBe(false);
+    expect(side.receipt.files.map((file) => file.name)).toEqual(expectedNames(pkg));
+    for (const file of side.receipt.files) {
+      expect(file, file.name).toMatchObject({ verified: 'size' });
+      expect(file.mb_per_s, file.name).toBeGreaterThan(0);
+      expect(file.ms, file.name).toBeGreaterThanOrEqual(0);
+    }
+    for (const file of pkg.manifest.files) expect((await readFile(join(remoteDir(world, pkg), file.name))).equals(await readFile(join(pkg.dir, file.name)))).toBe(true);
+
+    const again = await createSftpConnector(optionsFor(world), contextFor(world)).deliver(pkg);
+    expect(again.files.map((file) => file.verified)).toEqual(expectedNames(pkg).map(() => 'already-delivered'));
+    expect(again.files[0]!.mb_per_s).toBeUndefined();
+  });
+
+  it('concurrency: 1 sends one file at a time', async () => {
+    const world = await startWorld();
+    const pkg = await writeWidePackage(world.home, 3, 1024 * 1024);
+    const serial = await watchDelivery(world, pkg, { concurrency: 1 });
+    expect(serial.most).toBe(1);
+    expect(serial.manifestEarly).toBe(false);
+  });
+
+  it('a data file changed after build (same size) is caught by the hash taken while sending: exit 65, nothing put in place', async () => {
+    const world = await startWorld();
+    const pkg = await writeWidePackage(world.home, 2, 256 * 1024);
+    const victim = join(pkg.dir, pkg.manifest.files[1]!.name);
+    const content = await readFile(victim);
+    content[1000] = content[1000]! ^ 0xff;
+    await writeFile(victim, content);
+    const error = (await failureOf(createSftpConnector(optionsFor(world), contextFor(world)).deliver(pkg))) as DataError;
+    expect(error).toBeInstanceOf(DataError);
+    expect(error.exitCode).toBe(65);
+    expect(error.message).toContain(`${pkg.manifest.files[1]!.name} changed since it was built`);
+    const left = await readdir(remoteDir(world, pkg));
+    expect(left.filter((name) => name.includes('.part-') || name === pkg.manifest.files[1]!.name || name === 'manifest.json' || name === 'SHA256SUMS')).toEqual([]);
   });
 });
 

@@ -392,7 +392,7 @@ export function createSftpConnector(options: SftpOptions, context: ConnectorCont
         await timed(client, `replacing ${upload.name}`, () => client.delete(final, true));
         await timed(client, `renaming ${upload.name} into place`, () => client.rename(temporary, final));
       }
-      return { ms: Math.round(ms), mb_per_s: Math.round((upload.bytes / 1e6 / Math.max(ms, 1)) * 1000 * 10) / 10, verified: 'size' };
+      return { ms: Math.round(ms), mb_per_s: Number(((upload.bytes / 1e6) * (1000 / Math.max(ms, 0.001))).toPrecision(3)), verified: 'size' };
     } catch (error) {
       await timed(client, `removing ${temporary}`, () => client.delete(temporary, true), 5_000).catch(() => undefined);
       throw error;
