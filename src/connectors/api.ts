@@ -18,7 +18,9 @@ import type { OutboxPackage } from '../render/package.js';
 /**
  * The partner's own API (got 14: got 15+ needs Node 22). Report rows go as JSON batches,
  * each with an Idempotency-Key derived from partner, report, period, batch number and
- * content hash, so a retried POST can never insert twice; files can go as raw uploads.
+ * content hash, so a retried POST can never insert twice; up to `concurrency` batches
+ * are in flight at once, and the last one goes alone after the others are accepted.
+ * Files can go as raw uploads.
  *
  * got does not retry POST by default: it is enabled here on purpose for network errors,
  * 408, 429 (honouring Retry-After) and 5xx, capped by the destination's `retry` options;

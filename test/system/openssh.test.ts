@@ -264,6 +264,8 @@ if (missing && inCI) {
       const pkg = await writeContractPackage(home, { csvBytes: 300 * 1024 });
       const receipt = await connector.deliver(pkg);
       expect(receipt.location).toBe(`sftp://${SFTP_USER}@127.0.0.1:${port}/upload/daily-analytic/2026-11-20`);
+      // Data files go up side by side (OpenSSH allows it), each size-checked, with its rate.
+      for (const file of receipt.files) expect(file, file.name).toMatchObject({ verified: 'size', mb_per_s: expect.any(Number) });
       const landed = join(chroot, 'upload', 'daily-analytic', '2026-11-20');
       expect((await readdir(landed)).sort()).toEqual([...expectedNames(pkg)].sort());
       for (const name of expectedNames(pkg)) expect((await readFile(join(landed, name))).equals(await readFile(join(pkg.dir, name)))).toBe(true);
