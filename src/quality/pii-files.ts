@@ -38,7 +38,7 @@ function fileRelation(path: string, format: string): string | null {
     case 'jsonl':
     case 'ndjson':
     case 'json':
-      return `read_json(${file}, hive_partitioning = false, maximum_object_size = 268435456)`;
+      return `read_json(${file}, hive_partitioning = false)`;
     case 'parquet':
       return `read_parquet(${file}, hive_partitioning = false)`;
     default:
@@ -112,7 +112,7 @@ export async function readXlsxValueCounts(path: string): Promise<XlsxValueCounts
     if (!worthScanning(value, numeric)) return;
     const values = columnCounts(column);
     values.set(value, (values.get(value) ?? 0) + 1);
-  });
+  }, { minNumericLength: 10 });
   return counts;
 }
 

@@ -188,7 +188,7 @@ export type XlsxCellVisitor = (sheet: string, row: number, column: number, value
  * The cells of one worksheet from its XML text, by a scanner over `<row>` and `<c>` tags
  * (indexOf, no regular expressions, no object per cell: a 2M-transaction day is 8M cells).
  */
-async function scanSheet(chunks: AsyncIterable<string>, sheet: string, shared: string[], visit: XlsxCellVisitor): Promise<void> {
+async function scanSheet(chunks: AsyncIterable<string>, sheet: string, shared: string[], visit: XlsxCellVisitor, minNumericLength: number): Promise<void> {
   let buffer = '';
   let rowNumber = 0;
   let position = 0;
@@ -237,7 +237,9 @@ async function scanSheet(chunks: AsyncIterable<string>, sheet: string, shared: s
         const open = buffer.indexOf('>', v);
         if (buffer.charCodeAt(open - 1) === 47) continue;
         bodyStart = open + 1;
-        const raw = buffer.slice(bodyStart, buffer.indexOf('</v>', bodyStart));
+        const valueEnd = buffer.indexOf('</v>', bodyStart);
+        if (type === 'n' && valueEnd - bodyStart < minNumericLength) continue;
+        const raw = buffer.slice(bodyStart, valueEnd);
         visit(sheet, rowNumber, column, type === 's' ? (shared[Number(raw)] ?? '') : decodeXmlText(raw), type === 'n');
         continue;
       }
@@ -252,8 +254,11 @@ async function scanSheet(chunks: AsyncIterable<string>, sheet: string, shared: s
   }
 }
 
-/** Visits every cell with a value of every worksheet, streamed; sheets in the order of their part names. */
-export async function forEachXlsxCell(path: string, visit: XlsxCellVisitor): Promise<void> {
+/**
+ * Visits every cell with a value of every worksheet, streamed; sheets in the order of their
+ * part names. Number cells shorter than `minNumericLength` characters are skipped unread.
+ */
+export async function forEachXlsxCell(path: string, visit: XlsxCellVisitor, options: { minNumericLength?: number } = {}): Promise<void> {
   const handle = await open(path, 'r');
   try {
     const entries = await readZipEntries(handle);
@@ -264,7 +269,7 @@ export async function forEachXlsxCell(path: string, visit: XlsxCellVisitor): Pro
       .filter((entry) => /^xl\/worksheets\/[^/]+\.xml$/.test(entry.name))
       .sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
     if (sheets.length === 0) throw new Error('no worksheet in the workbook');
-    for (const entry of sheets) await scanSheet(entryText(handle, entry), entry.name.slice('xl/worksheets/'.length, -'.xml'.length), shared, visit);
+    for (const entry of sheets) await scanSheet(entryText(handle, entry), entry.name.slice('xl/worksheets/'.length, -'.xml'.length), shared, visit, options.minNumericLength ?? 0);
   } finally {
     await handle.close();
   }
