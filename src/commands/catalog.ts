@@ -1,4 +1,4 @@
-import Table from 'cli-table3';
+import { renderTable } from '../terminal/table.js';
 import { type CatalogEntry, readCatalog, searchCatalog } from '../metadata/catalog.js';
 import type { CommandContext, CommandResult } from './context.js';
 import { formatBytes, formatLocalTime } from './runs.js';
@@ -13,7 +13,7 @@ function piiCell(entry: CatalogEntry): string {
   const direct = entry.schema.filter((column) => column.pii === 'direct').map((column) => column.name);
   const indirect = entry.schema.filter((column) => column.pii === 'indirect').map((column) => column.name);
   const parts = [direct.length ? `direct: ${direct.join(', ')}` : '', indirect.length ? `indirect: ${indirect.join(', ')}` : ''].filter(Boolean);
-  return parts.join('\n') || 'none';
+  return parts.join('; ') || 'none';
 }
 
 /** `dataprod catalog`: every dataset written, with schema, rows, checksum, PII classes and tags. */
@@ -23,9 +23,7 @@ export async function catalog(options: CatalogOptions, context: CommandContext):
     const where = catalogPath(context.home);
     return { data: [], text: options.search ? `no dataset matches "${options.search}" (${where})` : `the catalog is empty: datasets are recorded by \`dataprod run\` (${where})` };
   }
-  const table = new Table({ head: ['dataset', 'layer', 'rows', 'size', 'columns', 'PII', 'tags', 'checksum', 'recorded (São Paulo)'], style: { head: [], border: [] } });
-  for (const entry of entries) {
-    table.push([
+  const rows = entries.map((entry) => [
       entry.name,
       entry.layer,
       entry.rows === null ? '-' : String(entry.rows),
@@ -33,9 +31,8 @@ export async function catalog(options: CatalogOptions, context: CommandContext):
       String(entry.schema.length),
       piiCell(entry),
       entry.tags.join(', '),
-      entry.checksum ? `${entry.checksum.slice(0, 19)}…` : '-',
       formatLocalTime(entry.recorded_at),
     ]);
-  }
-  return { data: entries, text: `${table.toString()}\n${entries.length} dataset${entries.length === 1 ? '' : 's'}; schemas and full checksums with --json` };
+  const head = ['dataset', 'layer', 'rows', 'size', 'columns', 'PII', 'tags', 'recorded (São Paulo)'];
+  return { data: entries, text: `${renderTable(rows, { head, wrap: [0, 5, 6] })}\n${entries.length} dataset${entries.length === 1 ? '' : 's'}; schemas and checksums with --json` };
 }

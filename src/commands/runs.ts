@@ -1,4 +1,4 @@
-import Table from 'cli-table3';
+import { renderTable } from '../terminal/table.js';
 import { BUSINESS_TIME_ZONE } from '../dates.js';
 import { type RunRecord, deliveryFileCount, readRuns } from '../records/run-store.js';
 import { runsPath } from '../lake/layout.js';
@@ -89,10 +89,9 @@ export async function runs(options: RunsOptions, context: CommandContext): Promi
   if (!records.length) {
     return { data: [], text: `no runs recorded${options.partner ? ` for ${options.partner}` : ''} yet (${runsPath(context.home)})` };
   }
-  const table = new Table({ head: ['run id', 'partner', 'status', 'periods', 'started (São Paulo)', 'duration', 'rows', 'delivered', 'error'], style: { head: [], border: [] } });
-  for (const run of records) {
+  const rows = records.map((run) => {
     const running = run.status === 'running';
-    table.push([
+    return [
       run.run_id,
       run.partner,
       running ? 'running…' : run.status,
@@ -102,7 +101,8 @@ export async function runs(options: RunsOptions, context: CommandContext): Promi
       rowsCell(run),
       deliveredCell(run),
       errorCell(run),
-    ]);
-  }
-  return { data: records, text: table.toString() };
+    ];
+  });
+  const head = ['run id', 'partner', 'status', 'periods', 'started (São Paulo)', 'duration', 'rows', 'delivered', 'error'];
+  return { data: records, text: renderTable(rows, { head, wrap: [3, 7, 8] }) };
 }

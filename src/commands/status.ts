@@ -1,4 +1,4 @@
-import Table from 'cli-table3';
+import { renderTable } from '../terminal/table.js';
 import { DataprodError } from '../errors.js';
 import { type AlertState, readAlertState } from '../records/alert-state.js';
 import { nextCronTime, previousCronTime } from '../run/cron.js';
@@ -151,9 +151,7 @@ function renderStatus(result: StatusResult): string {
     if (partner.running) lines.push(`  running now: run ${partner.running.run_id} (pid ${partner.running.pid} on ${partner.running.host}) since ${formatLocalTime(partner.running.started_at)}`);
     if (partner.error) lines.push(`  configuration: ${partner.error}`);
     if (partner.reports.length) {
-      const table = new Table({ head: ['report', 'last success (São Paulo)', 'age', 'period', 'next due (São Paulo)', 'schedule'], style: { head: [], border: [] } });
-      for (const report of partner.reports) {
-        table.push([
+      const rows = partner.reports.map((report) => [
           report.report,
           report.last_success ? `${formatLocalTime(report.last_success.at)}${report.last_success.kind === 'built' ? ' (built)' : ''}` : 'never',
           `${formatAge(report.age_hours)}${report.overdue ? ' OVERDUE' : ''}`,
@@ -161,8 +159,8 @@ function renderStatus(result: StatusResult): string {
           formatLocalTime(report.next_due),
           report.schedule,
         ]);
-      }
-      lines.push(table.toString());
+      const head = ['report', 'last success (São Paulo)', 'age', 'period', 'next due (São Paulo)', 'schedule'];
+      lines.push(renderTable(rows, { head, wrap: [1, 4, 5] }));
     }
     blocks.push(lines.join('\n'));
   }

@@ -1,4 +1,4 @@
-import Table from 'cli-table3';
+import { renderTable as renderRows } from '../terminal/table.js';
 import { createConnector } from '../connectors/index.js';
 import type { DestinationOptions } from '../connectors/options.js';
 import type { CheckResult, ConnectorContext } from '../connectors/types.js';
@@ -81,14 +81,9 @@ async function checkDestination(destination: DestinationOptions, context: Connec
 }
 
 function renderTable(rows: ConnectionCheckRow[]): string {
-  const table = new Table({
-    head: ['destination', 'check', 'result', 'ms', 'cause / detail', 'hint'],
-    colWidths: [18, 12, 9, 7, 54, 44],
-    wordWrap: true,
-    style: { head: [], border: [] },
-  });
-  for (const row of rows) table.push([row.destination, row.check, row.status === 'fail' ? `FAIL ${row.exit_code}` : row.status, String(row.ms), row.detail, row.hint ?? '']);
-  return table.toString();
+  const head = ['destination', 'check', 'result', 'ms', 'cause / detail', 'hint'];
+  const cells = rows.map((row) => [row.destination, row.check, row.status === 'fail' ? `FAIL ${row.exit_code}` : row.status, String(row.ms), row.detail, row.hint ?? '']);
+  return renderRows(cells, { head, wrap: [4, 5] });
 }
 
 /**
