@@ -31,8 +31,9 @@ export async function catalog(options: CatalogOptions, context: CommandContext):
       String(entry.schema.length),
       piiCell(entry),
       entry.tags.join(', '),
+      entry.checksum ? `${entry.checksum.slice(0, 19)}…` : '-',
       formatLocalTime(entry.recorded_at),
     ]);
-  const head = ['dataset', 'layer', 'rows', 'size', 'columns', 'PII', 'tags', 'recorded (São Paulo)'];
-  return { data: entries, text: `${renderTable(rows, { head, wrap: [0, 5, 6] })}\n${entries.length} dataset${entries.length === 1 ? '' : 's'}; schemas and checksums with --json` };
+  const head = ['dataset', 'layer', 'rows', 'size', 'columns', 'PII', 'tags', 'checksum', 'recorded (São Paulo)'];
+  return { data: entries, text: `${renderTable(rows, { head, wrap: [0, 5, 6] })}\n${entries.length} dataset${entries.length === 1 ? '' : 's'}; schemas and full checksums with --json` };
 }
