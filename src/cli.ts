@@ -1,4 +1,4 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import winston, { type Logger } from 'winston';
@@ -292,6 +292,21 @@ export function buildProgram(): Command {
       dataprod schedule --partner ouchhungry >> /tmp/crontab.txt
     `))
     .action(dispatch('schedule', (options) => options));
+
+  program
+    .command('completion')
+    .description('Print a shell completion script for bash, zsh or fish.')
+    .addArgument(new Argument('<shell>', 'the shell to complete in').choices(['bash', 'zsh', 'fish']))
+    .addHelpText('after', example(`
+      dataprod completion bash > ~/.local/share/bash-completion/completions/dataprod
+      dataprod completion zsh > "\${fpath[1]}/_dataprod"
+      dataprod completion fish > ~/.config/fish/completions/dataprod.fish
+    `))
+    // Reads nothing and writes nothing but stdout: no home, no log file.
+    .action(async (shell: 'bash' | 'zsh' | 'fish') => {
+      const { completionScript } = await import('./terminal/completion.js');
+      process.stdout.write(completionScript(program, shell));
+    });
 
   return program;
 }
