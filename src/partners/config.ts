@@ -5,6 +5,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { destinationOptions, emailOptions, localOptions } from '../connectors/options.js';
 import { ConfigError } from '../errors.js';
+import { PARQUET_COMPRESSIONS } from '../render/parquet.js';
 import { describeUnknownKey, findUnknownKeys } from './unknown-keys.js';
 
 const email = z.string().regex(/^[^\s@]+@[^\s@]+\.[^\s@]+$/, 'an e-mail address');
@@ -42,8 +43,10 @@ export const partnerConfigSchema = z
             bom: z.boolean().default(true),
           })
           .default({ delimiter: ';', decimal_mark: ',', bom: true }),
+        /** Parquet codec: snappy (default) is read everywhere, Power BI included; zstd is smaller. */
+        parquet: z.object({ compression: z.enum(PARQUET_COMPRESSIONS).default('snappy') }).default({ compression: 'snappy' }),
       })
-      .default({ csv: { delimiter: ';', decimal_mark: ',', bom: true } }),
+      .default({ csv: { delimiter: ';', decimal_mark: ',', bom: true }, parquet: { compression: 'snappy' } }),
     privacy: z.object({
       /** Minimum distinct customers behind a shared cell (k-anonymity); below 5 is refused. */
       k: z.number().int().min(5, 'k below 5 is not a safe suppression threshold').default(11),

@@ -6,7 +6,7 @@ import { sqlString, type DuckSession } from '../lake/duckdb.js';
 import { renderCsv, validateCsvOptions } from './csv.js';
 import { renderJson } from './json.js';
 import { hashFile, writeManifestAndSums } from './manifest.js';
-import { renderParquet } from './parquet.js';
+import { renderParquet, type ParquetCompression } from './parquet.js';
 import { readToolVersion } from './tool-version.js';
 import { formatExtension, type CsvOptions, type RenderColumn, type RenderFormat } from './types.js';
 import { XLSX_MAX_DATA_ROWS, renderXlsx } from './xlsx.js';
@@ -28,6 +28,8 @@ export interface RenderPackageOptions {
   formats: readonly RenderFormat[];
   columns: readonly RenderColumn[];
   csv: CsvOptions;
+  /** Codec of the Parquet file (default snappy, which every reader takes). */
+  parquetCompression?: ParquetCompression;
   /** Report figures for the manifest (units, revenue, merged and suppressed cells...). */
   summary: Record<string, number | string | null>;
   /** Above this many rows the XLSX file is left out (default: Excel's one-sheet limit). */
@@ -62,7 +64,7 @@ export async function renderPackage(options: RenderPackageOptions): Promise<Outb
       const target = join(tmp, name);
       const input = { duck, source: options.source, target, columns: options.columns, title: options.report };
       if (format === 'csv') await renderCsv(input, options.csv);
-      else if (format === 'parquet') await renderParquet(input);
+      else if (format === 'parquet') await renderParquet(input, options.parquetCompression);
       else if (format === 'json') await renderJson(input);
       else if (format === 'xlsx') {
         // XLSX is for people opening Excel, which shows at most one sheet of 1,048,575 rows;

@@ -206,3 +206,18 @@ describe('renderXlsx', () => {
     ]);
   });
 });
+
+describe('Parquet codec', () => {
+  async function codecsOf(path: string): Promise<string[]> {
+    const rows = await duck.all<{ compression: string }>(`SELECT DISTINCT compression FROM parquet_metadata(${sqlString(path)})`);
+    return rows.map((row) => String(row.compression).toLowerCase());
+  }
+
+  it('is snappy by default (every reader, Power BI included, takes it) and zstd when the partner asks', async () => {
+    const name = packageFileName('acme', 'daily-analytic', '2026-11-20', 'parquet');
+    const byDefault = await renderPackage({ duck, source, dir: join(home, 'codec-default'), partner: 'acme', report: 'daily-analytic', period: '2026-11-20', formats: ['parquet'], columns, csv: brazil, summary: {}, now: new Date('2026-11-21T09:00:00Z') });
+    expect(await codecsOf(join(byDefault.dir, name))).toEqual(['snappy']);
+    const zstd = await renderPackage({ duck, source, dir: join(home, 'codec-zstd'), partner: 'acme', report: 'daily-analytic', period: '2026-11-20', formats: ['parquet'], columns, csv: brazil, parquetCompression: 'zstd', summary: {}, now: new Date('2026-11-21T09:00:00Z') });
+    expect(await codecsOf(join(zstd.dir, name))).toEqual(['zstd']);
+  });
+});

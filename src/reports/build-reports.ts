@@ -184,6 +184,7 @@ async function buildOne(
     formats: settings.formats,
     columns: definition.columns,
     csv: config.render.csv,
+    parquetCompression: config.render.parquet.compression,
     summary: {
       rows,
       units: reconciliation.gold_units,
