@@ -32,6 +32,14 @@ function ratio(value: string): number {
   return number;
 }
 
+/** All of standard input when it is piped or redirected; undefined when it is a terminal. */
+async function readPipedStdin(): Promise<string | undefined> {
+  if (process.stdin.isTTY) return undefined;
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** --date D | --from D --to D, normalised to a list of days (undefined: the command's default). */
 function readDays(options: { date?: string; from?: string; to?: string }): string[] | undefined {
   if (options.date && (options.from || options.to)) throw new UsageError('--date cannot be combined with --from/--to', { hint: 'give one day with --date, or a range with --from and --to' });
@@ -55,13 +63,16 @@ function example(text: string): string {
 export function buildProgram(): Command {
   const program = new Command('dataprod')
     .description('Turns sales data into data products for partner brands: generate or ingest -> clean -> build -> deliver.')
-    .version(TOOL_VERSION)
+    // -v is the version, as in node and npm; --verbose has no short form.
+    .version(TOOL_VERSION, '-v, --version', 'print the version (with --json: name, version, Node.js)')
     .option('--home <dir>', 'lake home directory (default: $DATAPROD_HOME, else ./.dataprod)')
     .option('--json', 'print a machine-readable result on stdout')
-    .option('-v, --verbose', 'debug logging and stack traces on failure')
+    .option('--verbose', 'debug logging and stack traces on failure')
     .option('-q, --quiet', 'only warnings and errors on stderr')
     .option('--no-color', 'no colour in terminal output')
     .showHelpAfterError('(run with --help for usage)')
+    // Copied into every subcommand: its --help lists --home, --json and the others too.
+    .configureHelp({ showGlobalOptions: true })
     // Set before the subcommands are added: they copy it, so a bad flag anywhere is exit 64, not 1.
     .exitOverride()
     .addHelpText(
@@ -191,19 +202,20 @@ export function buildProgram(): Command {
     .description('Manage secrets in the OS keychain (service "dataprod", account "<partner>/<name>").')
     .addArgument(new Command().createArgument('<action>', 'set, get, delete or list').choices(['set', 'get', 'delete', 'list']))
     .argument('[name]', 'secret name, e.g. sftp-private-key, api-password, pseudonym-key')
-    .argument('[value]', 'value for set (default: prompt with masked input; avoid: it stays in shell history)')
+    .argument('[value]', 'value for set (default: piped stdin, else a masked prompt; avoid: it stays in shell history)')
     .option('--partner <name>', 'partner the secret belongs to', 'ouchhungry')
     .option('--from-file <file>', 'read the value from a file (private keys)')
     .option('--reveal', 'get: print the value instead of hiding it')
     .addHelpText('after', example(`
       dataprod secrets set --partner ouchhungry sftp-private-key --from-file ~/.ssh/ouchhungry_ed25519
       dataprod secrets set --partner ouchhungry api-password          # prompts, input hidden
+      pass show ouchhungry/api | dataprod secrets set --partner ouchhungry api-password
       dataprod secrets get --partner ouchhungry api-password
       dataprod secrets list --partner ouchhungry
     `))
     .action(dispatch('secrets', (options, action, name, value) => {
       if (action !== 'list' && !name) throw new UsageError(`secrets ${action} needs a NAME`, { hint: `e.g. dataprod secrets ${action} --partner ${options.partner} api-password` });
-      return { ...options, action, name, value, fromFile: options.fromFile ? resolve(options.fromFile) : undefined, reveal: Boolean(options.reveal) };
+      return { ...options, action, name, value, fromFile: options.fromFile ? resolve(options.fromFile) : undefined, reveal: Boolean(options.reveal), readPiped: readPipedStdin };
     }));
 
   program
@@ -348,6 +360,11 @@ const state: { global: GlobalOptions; logger?: Logger } = { global: {} };
 export async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   let exitCode = 0;
+  const args = argv.slice(2);
+  if (args.includes('--json') && args.some((arg) => arg === '-v' || arg === '--version') && !args.some((arg) => program.commands.some((command) => command.name() === arg))) {
+    process.stdout.write(`${JSON.stringify({ name: 'dataprod', version: TOOL_VERSION, node: process.versions.node })}\n`);
+    process.exit(0);
+  }
   try {
     await program.parseAsync(argv);
     exitCode = Number(process.exitCode ?? 0);

@@ -84,6 +84,12 @@ describe('dataprod secrets', () => {
     expect(error.hint).toBe('set it with: dataprod secrets set --partner acme api-token');
   });
 
+  it('set with nothing piped on stdin and no terminal says how to pipe the value (64)', async () => {
+    const error = (await secrets({ action: 'set', partner: 'acme', name: 'api-token', readPiped: async () => '' }, testContext(home)).catch((caught: unknown) => caught)) as UsageError;
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error.hint).toMatch(/\| dataprod secrets set --partner acme api-token/);
+  });
+
   it('set without a value and without a terminal is a usage error (64)', async () => {
     const error = (await secrets({ action: 'set', partner: 'acme', name: 'api-token' }, testContext(home)).catch((caught: unknown) => caught)) as UsageError;
     expect(error).toBeInstanceOf(UsageError);

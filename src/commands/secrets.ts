@@ -27,6 +27,8 @@ export interface SecretsOptions {
   env?: NodeJS.ProcessEnv;
   /** Asks for a value with masked input; tests pass their own. Default: @inquirer/prompts password on stderr. */
   ask?: (message: string) => Promise<string>;
+  /** set: reads a value piped on standard input (undefined when stdin is a terminal); cli.ts passes it. */
+  readPiped?: () => Promise<string | undefined>;
 }
 
 /** A secret the partner configuration refers to, and what uses it. */
@@ -122,9 +124,15 @@ async function setSecret(options: SecretsOptions, context: CommandContext, name:
     value = await (options.ask ?? askMasked)(`Value of secret ${name} for partner ${partner} (input hidden):`);
     from = 'the prompt';
   } else {
-    throw new UsageError(`secrets set ${name}: no value given and no terminal to ask on`, {
-      hint: `pipe-free options: dataprod secrets set --partner ${partner} ${name} --from-file FILE, or run it in a terminal to be asked`,
-    });
+    const piped = await options.readPiped?.();
+    if (piped === undefined || piped.length === 0) {
+      throw new UsageError(`secrets set ${name}: no value given and no terminal to ask on`, {
+        hint: `pipe it (e.g. from a password manager: ... | dataprod secrets set --partner ${partner} ${name}), use --from-file FILE, or run it in a terminal to be asked`,
+      });
+    }
+    // `echo value |` adds one newline that is not part of a one-line secret; a key file keeps its own.
+    value = /^[^\n]*\n$/.test(piped) ? piped.slice(0, -1) : piped;
+    from = 'standard input';
   }
   if (value.length === 0) throw new UsageError(`secrets set ${name}: the value is empty`, { hint: 'give a non-empty value' });
   await storeSecret(partner, name, value);

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -75,6 +75,13 @@ describe('OS keychain through dataprod secrets', () => {
     expect(await findSecret(`${partner}-init`, 'sftp-private-key')).toMatchObject({ source: 'keychain', value: key });
     await writeFile(keyFile, 'gone');
     expect(await readFile(join(home, 'partners', `${partner}-init.yaml`), 'utf8')).not.toContain(value);
+  });
+
+  it('set reads a value piped on standard input (one trailing newline is not part of it)', async () => {
+    const piped = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/dev.mjs', '--home', home, 'secrets', 'set', '--partner', partner, 'api-token'], { cwd: repo, env, input: `${value}-piped\n`, encoding: 'utf8' });
+    expect(piped.status, piped.stderr).toBe(0);
+    expect(piped.stdout).toContain('read from standard input');
+    expect(await findSecret(partner, 'api-token')).toMatchObject({ source: 'keychain', value: `${value}-piped` });
   });
 
   it('set (from a file), get, list, get --reveal, delete: the value only where asked for', async () => {
