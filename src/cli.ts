@@ -365,6 +365,19 @@ export async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${JSON.stringify({ name: 'dataprod', version: TOOL_VERSION, node: process.versions.node })}\n`);
     process.exit(0);
   }
+  // No command on a terminal: the interactive menu. Without a terminal (cron, pipes), help and 64 as before.
+  const homeOnly = args.length === 0 || (args.length === 2 && args[0] === '--home');
+  if (homeOnly && process.stdin.isTTY && process.stdout.isTTY) {
+    try {
+      const { menu } = await import('./commands/menu.js');
+      await menu({ home: resolve(args[1] ?? process.env.DATAPROD_HOME ?? '.dataprod') });
+      process.exit(0);
+    } catch (error) {
+      // Ctrl-C at a prompt: leave quietly, as a shell would.
+      if ((error as Error)?.name === 'ExitPromptError') process.exit(130);
+      throw error;
+    }
+  }
   try {
     await program.parseAsync(argv);
     exitCode = Number(process.exitCode ?? 0);
