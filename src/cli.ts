@@ -323,6 +323,9 @@ export function buildProgram(): Command {
   return program;
 }
 
+/** Commands that never write to the home (no log file either). */
+const READ_ONLY_COMMANDS = new Set(['status', 'runs', 'catalog', 'lineage', 'schedule']);
+
 type Normalise = (options: Record<string, any>, ...args: any[]) => Record<string, unknown>;
 
 /** Wraps a command: normalise flags, open the logger, import the command, print its result. */
@@ -336,7 +339,8 @@ function dispatch(name: string, normalise: Normalise) {
     const home = resolve(global.home ?? process.env.DATAPROD_HOME ?? '.dataprod');
     const runId = newRunId();
     const color = Boolean(global.color !== false && process.stderr.isTTY && !process.env.NO_COLOR);
-    const logger = createLogger({ home, runId, verbose: global.verbose, quiet: global.quiet, color });
+    // Commands that only read keep no log file: looking must not change the home.
+    const logger = createLogger({ home: READ_ONLY_COMMANDS.has(name) ? undefined : home, runId, verbose: global.verbose, quiet: global.quiet, color });
     state.logger = logger;
     const context: CommandContext = { home, now: new Date(), logger, runId, interactive: Boolean(process.stdin.isTTY && process.stderr.isTTY) };
     const moduleName = name.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());

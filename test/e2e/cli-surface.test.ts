@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempHome } from '../helpers.js';
-import { runCli } from './cli.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { listFiles, runCli } from './cli.js';
 
 let home: string;
 let cleanup: () => Promise<void>;
@@ -24,6 +26,15 @@ describe('the command surface', () => {
       const help = await runCli(home, [command, '--help']);
       expect(help.code, command).toBe(0);
       for (const flag of ['--home', '--json', '--verbose', '--quiet']) expect(help.stdout, `${command} --help`).toContain(flag);
+    }
+  });
+
+  it('read-only commands write nothing, not even a log file', async () => {
+    const fresh = join(home, 'never-used');
+    for (const args of [['runs'], ['status'], ['catalog'], ['schedule', '--partner', 'ouchhungry']]) {
+      const result = await runCli(fresh, args);
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
+      expect(existsSync(fresh) ? listFiles(fresh) : [], args.join(' ')).toEqual([]);
     }
   });
 });
