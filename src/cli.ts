@@ -1,11 +1,12 @@
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import winston, { type Logger } from 'winston';
+import type { Logger } from 'winston';
 import type { CommandContext, CommandResult } from './commands/context.js';
 import { dateRange, parseDate, parseMonth } from './dates.js';
 import { ExitCode, UsageError, toDataprodError } from './errors.js';
-import { closeLogger, createLogger, newRunId, redact } from './log.js';
+// log.js (and winston with it) is loaded by the first command that runs, not for --help
+// or --version: start-up stays at node's own.
 
 const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 export const TOOL_VERSION = packageJson.version;
@@ -337,6 +338,7 @@ function dispatch(name: string, normalise: Normalise) {
     state.global = global;
     const options = normalise(command.opts(), ...positional);
     const home = resolve(global.home ?? process.env.DATAPROD_HOME ?? '.dataprod');
+    const { createLogger, newRunId, redact } = await import('./log.js');
     const runId = newRunId();
     const color = Boolean(global.color !== false && process.stderr.isTTY && !process.env.NO_COLOR);
     // Commands that only read keep no log file: looking must not change the home.
@@ -391,17 +393,21 @@ export async function main(argv: string[]): Promise<void> {
       exitCode = error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : ExitCode.usage;
     } else {
       const failure = toDataprodError(error);
+      const { redact } = await import('./log.js');
       const line = `dataprod: ${failure.message}${failure.hint ? ` (${failure.hint})` : ''}`;
       process.stderr.write(`${redact(line)}\n`);
       if (state.global.verbose) process.stderr.write(`${redact(String((error as Error)?.stack ?? error))}\n`);
       if (state.global.json) process.stdout.write(`${redact(JSON.stringify({ error: { message: failure.message, hint: failure.hint, exit_code: failure.exitCode, type: failure.name } }))}\n`);
       // The line above is the terminal's copy; the run's JSON log gets the details.
-      for (const transport of state.logger?.transports ?? []) if (transport instanceof winston.transports.Console) transport.silent = true;
+      if (state.logger) {
+        const { default: winston } = await import('winston');
+        for (const transport of state.logger.transports) if (transport instanceof winston.transports.Console) transport.silent = true;
+      }
       state.logger?.error(failure.message, { exit_code: failure.exitCode, hint: failure.hint, stack: (error as Error)?.stack });
       exitCode = failure.exitCode;
     }
   }
-  if (state.logger) await closeLogger(state.logger);
+  if (state.logger) await (await import('./log.js')).closeLogger(state.logger);
   // Connectors and servers can leave sockets open; the result is final, so exit now.
   process.exit(exitCode);
 }
