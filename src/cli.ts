@@ -281,7 +281,7 @@ export function buildProgram(): Command {
   program
     .command('catalog')
     .description('Datasets written: schema, rows, checksum, PII class per column, tags.')
-    .option('--search <term>', 'only datasets whose name, column or tag matches')
+    .option('--search <term>', 'only datasets whose name, table, report, day or month, column or tag matches')
     .addHelpText('after', example(`
       dataprod catalog --search customer
     `))
@@ -290,9 +290,10 @@ export function buildProgram(): Command {
   program
     .command('lineage')
     .description('Upstream and downstream of a dataset, as a tree.')
-    .argument('<dataset>', 'dataset name as in `dataprod catalog`, or a file path')
+    .argument('<dataset>', 'dataset name as in `dataprod catalog`, or a file path (absolute, or relative to the working directory or the home)')
     .addHelpText('after', example(`
-      dataprod lineage outbox/ouchhungry/daily-analytic/2026-11-20/daily-analytic.csv
+      dataprod lineage outbox/ouchhungry/daily-analytic/2026-11-20/ouchhungry_daily-analytic_2026-11-20.csv
+      dataprod lineage silver.transactions/date=2026-11-20
     `))
     .action(dispatch('lineage', (options, dataset) => ({ ...options, dataset })));
 
@@ -408,6 +409,8 @@ export async function main(argv: string[]): Promise<void> {
     }
   }
   if (state.logger) await (await import('./log.js')).closeLogger(state.logger);
+  // A pipe takes stdout asynchronously: let a large --json answer reach it before exiting.
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
   // Connectors and servers can leave sockets open; the result is final, so exit now.
   process.exit(exitCode);
 }

@@ -6,10 +6,11 @@ import type { OutboxPackage } from '../render/package.js';
 import type { DestinationOptions } from '../connectors/options.js';
 import { businessDate, daysOfMonth, yesterday } from '../dates.js';
 import { DataError, DataprodError, TryLaterError, UsageError, toDataprodError } from '../errors.js';
-import { bronzeDir, outboxDir, quarantineFile, silverFile, sourceTables } from '../lake/layout.js';
+import { bronzeDir, outboxDir, silverFile, sourceTables } from '../lake/layout.js';
 import { redact } from '../log.js';
 import type { GateResult } from '../quality/gates.js';
-import type { DatasetInput } from '../metadata/lineage.js';
+import type { DatasetInput, LineageStep } from '../metadata/lineage.js';
+import { buildSteps, cleanSteps, deliverSteps, extractSteps } from '../metadata/run-lineage.js';
 import type { DeliveryRecord, RunGateRecord, RunRecord, RunReportRecord, RunStatus, StageRecord, TableRows } from '../records/run-store.js';
 import { readPartnerConfig, type PartnerConfig, type ReportName } from '../partners/config.js';
 import { createStageReporter } from '../progress.js';
@@ -61,6 +62,8 @@ type Built = BuiltReport;
 /** Everything the run learns, turned into the run record at the end. */
 interface RunState {
   record: RunRecord;
+  /** Days whose silver the due reports read. */
+  days: string[];
   built: Built[];
   /** Packages delivered to at least one destination in this run (they get an e-mail). */
   updated: Built[];
@@ -98,6 +101,7 @@ export async function run(options: RunOptions, context: CommandContext): Promise
   const startedAt = new Date();
   const state: RunState = {
     record: { ...runStore.emptyRecord(runId), partner: config.partner, started_at: startedAt.toISOString(), dry_run: Boolean(options.dryRun), forced: Boolean(options.force) },
+    days: [],
     built: [],
     updated: [],
     receipts: new Map(),
@@ -109,11 +113,11 @@ export async function run(options: RunOptions, context: CommandContext): Promise
   let failure: DataprodError | undefined;
 
   /** Runs one stage: timed, shown, recorded, and announced to lineage (START, COMPLETE or FAIL). */
-  const stage = async <T>(name: string, body: (update: (detail: string) => void) => Promise<T>, io: () => { inputs?: DatasetInput[]; outputs?: DatasetInput[] } = () => ({})): Promise<T> => {
+  const stage = async <T>(name: string, body: (update: (detail: string) => void) => Promise<T>, io: () => { inputs?: DatasetInput[]; outputs?: DatasetInput[]; steps?: LineageStep[] } = () => ({})): Promise<T> => {
     if (abort.signal.aborted) throw abort.signal.reason;
     const started = new Date();
     const emit = (eventType: 'START' | 'COMPLETE' | 'FAIL', error?: string) =>
-      lineage.emitStageEvent(home, config, { runId, stage: name, eventType, eventTime: new Date(), logger, ...(error ? { error } : {}), ...io() }).catch((lineageError: Error) => logger.warn(`lineage: ${lineageError.message}`));
+      lineage.emitStageEvent(home, config, { runId, stage: name, eventType, eventTime: new Date(), startedAt: started, logger, ...(error ? { error } : {}), ...io() }).catch((lineageError: Error) => logger.warn(`lineage: ${lineageError.message}`));
     await emit('START');
     const entry: StageRecord = { name, status: 'running', started_at: started.toISOString(), finished_at: null, ms: null };
     state.record.stages.push(entry);
@@ -132,6 +136,10 @@ export async function run(options: RunOptions, context: CommandContext): Promise
   };
 
   await runStore.recordRunStarted(home, { run_id: runId, partner: config.partner, started_at: startedAt.toISOString(), dry_run: Boolean(options.dryRun), forced: Boolean(options.force) });
+  // The whole run is the parent run of every stage's lineage events (job <partner>.run).
+  const emitRun = (eventType: 'START' | 'COMPLETE' | 'FAIL' | 'ABORT', error?: string) =>
+    lineage.emitStageEvent(home, config, { runId, stage: 'run', eventType, eventTime: new Date(), logger, ...(error ? { error } : {}) }).catch((lineageError: Error) => logger.warn(`lineage: ${lineageError.message}`));
+  await emitRun('START');
   try {
     if (options.sandbox) {
       const { startSandbox } = await import('../sandbox/index.js');
@@ -151,23 +159,24 @@ export async function run(options: RunOptions, context: CommandContext): Promise
       logger.info('nothing is due: no day was asked for and last month is already done');
     } else {
       const days = daysNeeded(due, now);
-      const bronzePaths = () => days.flatMap((day) => sourceTables.map((table) => bronzeDir(home, table, day)));
-      const silverPaths = () => days.flatMap((day) => sourceTables.map((table) => silverFile(home, table, day)));
-      const quarantinePaths = () => days.flatMap((day) => sourceTables.map((table) => quarantineFile(home, table, day))).filter((path) => existsSync(path));
+      state.days = days;
+      let extracted: string[] = [];
+      let cleaned: string[] = [];
       const packageFiles = () => state.built.flatMap((built) => built.outbox.manifest.files.map((file) => join(built.outbox.dir, file.name)));
 
-      await stage('extract', (update) => extractDays(home, days, options, update, context), () => ({ outputs: bronzePaths() }));
-      state.record.tables = await stage('clean', (update) => cleanStaleDays(home, days, update, context), () => ({ inputs: bronzePaths(), outputs: [...silverPaths(), ...quarantinePaths()] }));
+      await stage('extract', async (update) => void (extracted = await extractDays(home, days, options, update, context)), () => ({ steps: extractSteps(home, extracted) }));
+      state.record.tables = await stage('clean', async (update) => {
+        const result = await cleanStaleDays(home, days, update, context);
+        cleaned = result.days;
+        return result.tables;
+      }, () => ({ steps: cleanSteps(home, cleaned) }));
       const { moveBlockedPackage, tidyOutbox } = await import('../quality/blocked-packages.js');
       const tidied = await tidyOutbox(home);
       if (tidied.moved.length) logger.warn(`moved ${tidied.moved.length} unfinished package folder(s) of interrupted runs out of the outbox to ${tidied.moved.join(', ')}`);
-      await stage('build', async (update) => void (state.built = await buildDue(home, config, due, update, context)), () => ({
-        inputs: silverPaths(),
-        outputs: [...state.built.map((built) => built.gold), ...packageFiles()],
-      }));
+      await stage('build', async (update) => void (state.built = await buildDue(home, config, due, update, context)), () => ({ steps: buildSteps(state.built) }));
       state.record.reports = state.built.map((built) => reportRecord(built, 'built'));
 
-      const gates = await stage('gates', () => applyGates(home, config, state, days, options, context), () => ({ inputs: state.built.map((built) => built.outbox.dir) }));
+      const gates = await stage('gates', () => applyGates(home, config, state, days, options, context), () => ({ inputs: packageFiles() }));
       state.record.gates = gates;
       for (const gate of gates.filter((result) => result.status === 'warn')) state.warnings.push(`${gate.report}/${gate.period} ${gate.gate}: ${gate.detail}`);
       const blocking = gates.filter((gate) => gate.status === 'fail');
@@ -188,8 +197,7 @@ export async function run(options: RunOptions, context: CommandContext): Promise
 
       await confirmForce(options, context, state.built);
       await stage('deliver', (update) => deliverAll(home, config, state, options, connectorContext, update, abort.signal, runId), () => ({
-        inputs: packageFiles(),
-        outputs: deliveredDatasets(state),
+        steps: deliverSteps([...state.receipts.entries()].flatMap(([built, receipts]) => receipts.map((receipt) => ({ built, receipt })))),
       }));
       await stage('notify', () => (options.dryRun ? Promise.resolve(void logger.info('dry run: no e-mail sent')) : notifyPartner(config, state, connectorContext, runId)));
       if (state.deliveryErrors.length > 0) {
@@ -219,6 +227,7 @@ export async function run(options: RunOptions, context: CommandContext): Promise
   } catch (error) {
     logger.warn(`record stage: ${toDataprodError(error).message}`);
   }
+  await emitRun(state.record.status === 'interrupted' ? 'ABORT' : failure ? 'FAIL' : 'COMPLETE', failure?.message);
   const finishedAt = new Date();
   Object.assign(state.record, { finished_at: finishedAt.toISOString(), duration_ms: finishedAt.getTime() - startedAt.getTime() });
   if (state.warnings.length > 0) (state.record as RunRecord & { warnings?: string[] }).warnings = state.warnings;
@@ -256,29 +265,16 @@ function daysNeeded(due: DueReport[], now: Date): string[] {
   return [...days].sort();
 }
 
-/** Where delivered files landed, as lineage datasets outside the lake (sftp://host:port + path, the API URL). */
-function deliveredDatasets(state: RunState): DatasetInput[] {
-  const datasets: DatasetInput[] = [];
-  for (const receipts of state.receipts.values()) {
-    for (const receipt of receipts) {
-      const match = /^([a-z]+:\/\/[^/]+)(\/.*)?$/.exec(receipt.location);
-      const namespace = match ? match[1]! : receipt.destination;
-      const base = match?.[2] ?? '';
-      for (const file of receipt.files) datasets.push({ namespace, name: receipt.type === 'sftp' ? `${base.replace(/\/$/, '')}/${file.name}` : `${base}#${file.name}` });
-    }
-  }
-  return datasets;
-}
-
 function bronzePresent(home: string, day: string): boolean {
   return sourceTables.every((table) => existsSync(join(bronzeDir(home, table, day), '_source.json')));
 }
 
-async function extractDays(home: string, days: string[], options: RunOptions, update: (detail: string) => void, context: CommandContext): Promise<void> {
+/** Creates the missing bronze days; returns the days written. */
+async function extractDays(home: string, days: string[], options: RunOptions, update: (detail: string) => void, context: CommandContext): Promise<string[]> {
   const missing = days.filter((day) => !bronzePresent(home, day));
   if (missing.length === 0) {
     update('bronze is present for every day');
-    return;
+    return [];
   }
   const range = missing.length === 1 ? missing[0]! : `${missing.length} days, ${missing[0]} .. ${missing.at(-1)}`;
   if ((options.source ?? 'synthetic') === 'bronze') {
@@ -286,12 +282,13 @@ async function extractDays(home: string, days: string[], options: RunOptions, up
   }
   update(`generating synthetic data for ${range}`);
   const { generateDays } = await import('../sources/synthetic.js');
-  await generateDays({ home, days: missing, ...SYNTHETIC_DEFAULTS, ...options.synthetic, onlyMissing: true, logger: context.logger });
+  const generated = await generateDays({ home, days: missing, ...SYNTHETIC_DEFAULTS, ...options.synthetic, onlyMissing: true, logger: context.logger });
   context.logger.info(`extract: synthetic data for ${range} (the default source; real exports go in with \`dataprod ingest\` and --source bronze)`);
+  return generated.generated;
 }
 
 /** Cleans the days whose silver is missing or older than their bronze: a rerun re-cleans nothing. */
-async function cleanStaleDays(home: string, days: string[], update: (detail: string) => void, context: CommandContext): Promise<Record<string, TableRows>> {
+async function cleanStaleDays(home: string, days: string[], update: (detail: string) => void, context: CommandContext): Promise<{ tables: Record<string, TableRows>; days: string[] }> {
   const stale = days.filter((day) =>
     sourceTables.some((table) => {
       const silver = silverFile(home, table, day);
@@ -300,7 +297,7 @@ async function cleanStaleDays(home: string, days: string[], update: (detail: str
   );
   if (stale.length === 0) {
     update('silver is up to date');
-    return {};
+    return { tables: {}, days: [] };
   }
   const { cleanDays } = await import('../cleaning/engine.js');
   const result = await cleanDays({ home, days: stale, logger: context.logger, onProgress: update });
@@ -309,7 +306,7 @@ async function cleanStaleDays(home: string, days: string[], update: (detail: str
     if (!summary) continue;
     tables[table] = { rows_in: summary.rows_in, rows_out: summary.rows_silver, rows_quarantined: summary.rows_quarantined, rows_removed: summary.rows_duplicate };
   }
-  return tables;
+  return { tables, days: stale };
 }
 
 async function buildDue(home: string, config: PartnerConfig, due: DueReport[], update: (detail: string) => void, context: CommandContext): Promise<Built[]> {
@@ -550,7 +547,8 @@ async function isMonthlyDone(home: string, config: PartnerConfig, period: string
 /** Catalog entries for what the run wrote: bronze, silver, quarantine, gold and deliverables. */
 async function recordCatalog(home: string, config: PartnerConfig, state: RunState, context: CommandContext): Promise<void> {
   const catalog = await import('../metadata/catalog.js');
-  const days = [...new Set(state.built.flatMap((built) => (built.period.length === 10 ? [built.period] : [])))];
+  // Every day the run read or wrote: bronze, silver and quarantine of each (unchanged bytes keep their first record).
+  const days = state.days;
   if (days.length > 0) await catalog.recordCleanDatasets(home, days, { runId: context.runId, now: context.now }).catch((error: Error) => context.logger.warn(`catalog: ${error.message}`));
   for (const built of state.built) {
     await catalog.recordPackageDatasets(home, config, { report: built.report, period: built.period, pkg: built.outbox, gold: built.gold }, { runId: context.runId, now: context.now }).catch((error: Error) => context.logger.warn(`catalog: ${error.message}`));
