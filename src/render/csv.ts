@@ -7,6 +7,22 @@ import type { CsvOptions, RenderColumn, RenderInput } from './types.js';
 
 const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
+/**
+ * OWASP's CSV-injection rule: a text cell starting with one of these is a formula (or
+ * becomes one) when Excel or LibreOffice opens the file, so it gets a leading `'`.
+ */
+export const CSV_FORMULA_TRIGGERS = ['=', '+', '-', '@', '\t', '\r'] as const;
+
+/** What the manifest says about it, for the partner and the data dictionary. */
+export const CSV_FORMULA_ESCAPING = {
+  rule: 'owasp-csv-injection',
+  prefix: "'",
+  triggers: [...CSV_FORMULA_TRIGGERS],
+  applies_to: 'text columns of the .csv file only; numbers, dates and times are never prefixed; Parquet, JSON, XLSX (string cells) and the API carry the raw value',
+} as const;
+
+const triggerList = CSV_FORMULA_TRIGGERS.map((trigger) => (trigger === '\t' ? 'chr(9)' : trigger === '\r' ? 'chr(13)' : sqlString(trigger))).join(', ');
+
 /** The SQL expression that renders one column as CSV text. */
 function csvExpression(column: RenderColumn, options: CsvOptions): string {
   const name = sqlIdentifier(column.name);
@@ -17,6 +33,9 @@ function csvExpression(column: RenderColumn, options: CsvOptions): string {
   }
   if (type === 'DATE') return `strftime(${name}, '%Y-%m-%d') AS ${name}`;
   if (type.startsWith('TIMESTAMP')) return `strftime(${name}, '%Y-%m-%dT%H:%M:%S%z') AS ${name}`;
+  if (type === 'VARCHAR' || type.startsWith('VARCHAR(') || type === 'TEXT') {
+    return `CASE WHEN left(${name}, 1) IN (${triggerList}) THEN '''' || ${name} ELSE ${name} END AS ${name}`;
+  }
   return name;
 }
 
@@ -31,7 +50,8 @@ export function validateCsvOptions(options: CsvOptions): void {
  * CSV through DuckDB's writer: a header row, fields quoted with '"' only when they hold the
  * delimiter, a quote or a line break (quotes doubled), NULL as an empty field, dates ISO
  * (YYYY-MM-DD), times HH:MM:SS, decimals with the configured mark. When the decimal mark is
- * also the delimiter, the writer quotes those fields, so the file still parses.
+ * also the delimiter, the writer quotes those fields, so the file still parses. Text that
+ * a spreadsheet would run as a formula is prefixed with `'` (CSV_FORMULA_ESCAPING).
  */
 export async function renderCsv(input: RenderInput, options: CsvOptions): Promise<void> {
   validateCsvOptions(options);

@@ -3,7 +3,7 @@ import type { OutboxPackage, PackageFile, PackageManifest } from './package.js';
 import { InternalError } from '../errors.js';
 import { replaceDirAtomic } from '../lake/atomic.js';
 import { sqlString, type DuckSession } from '../lake/duckdb.js';
-import { renderCsv, validateCsvOptions } from './csv.js';
+import { CSV_FORMULA_ESCAPING, renderCsv, validateCsvOptions } from './csv.js';
 import { renderJson } from './json.js';
 import { hashFile, writeManifestAndSums } from './manifest.js';
 import { renderParquet, type ParquetCompression } from './parquet.js';
@@ -113,6 +113,7 @@ export async function renderPackage(options: RenderPackageOptions): Promise<Outb
       summary: omitted.length > 0 ? { ...options.summary, formats_omitted: omitted.join('; ') } : options.summary,
       generated_at: options.now.toISOString(),
       tool_version: readToolVersion(),
+      ...(formats.includes('csv') ? { csv_formula_escaping: { ...CSV_FORMULA_ESCAPING, triggers: [...CSV_FORMULA_ESCAPING.triggers] } } : {}),
     };
     await writeManifestAndSums(tmp, manifest);
     return manifest;

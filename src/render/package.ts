@@ -25,6 +25,11 @@ export interface PackageManifest {
   summary: Record<string, number | string | null>;
   generated_at: string;
   tool_version: string;
+  /**
+   * Present when the package has a CSV file: text cells starting with one of `triggers`
+   * are prefixed with `prefix` in the CSV only (spreadsheet formula injection, OWASP).
+   */
+  csv_formula_escaping?: { rule: string; prefix: string; triggers: string[]; applies_to: string };
 }
 
 /** An outbox package ready to deliver. */

@@ -120,6 +120,42 @@ describe('renderPackage', () => {
     expect(clashText).toContain('a;b,"1234,50","0,5385",2026-11-20');
   });
 
+  it('CSV is formula-safe (OWASP): text starting with = + - @ tab or CR gets a leading quote; numbers stay numbers; other formats keep the raw value', async () => {
+    const attack = join(home, 'attack.parquet');
+    await duck.run(`COPY (SELECT * FROM (VALUES
+        (1, '=HYPERLINK("http://evil.example/x","click")', CAST(-5.00 AS DECIMAL(12,2))),
+        (2, '+55 11', CAST(1.00 AS DECIMAL(12,2))),
+        (3, '-2+3', CAST(2.00 AS DECIMAL(12,2))),
+        (4, '@SUM(A1)', CAST(3.00 AS DECIMAL(12,2))),
+        (5, chr(9) || 'tab', CAST(4.00 AS DECIMAL(12,2))),
+        (6, chr(13) || 'cr', CAST(5.00 AS DECIMAL(12,2))),
+        (7, 'São Paulo = SP', CAST(6.00 AS DECIMAL(12,2)))
+      ) AS t(ord, name, price) ORDER BY ord) TO ${sqlString(attack)} (FORMAT parquet)`);
+    const attackColumns = [{ name: 'ord', type: 'INTEGER' }, { name: 'name', type: 'VARCHAR' }, { name: 'price', type: 'DECIMAL(12,2)' }];
+    const pkg = await renderPackage({
+      duck, source: attack, dir: join(home, 'formula'), partner: 'acme', report: 'daily-analytic', period: '2026-11-20',
+      formats: ['csv', 'json', 'parquet'], columns: attackColumns, csv: brazil, summary: {}, now: new Date('2026-11-21T09:00:00Z'),
+    });
+    const csvText = (await readFile(join(pkg.dir, 'acme_daily-analytic_2026-11-20.csv'), 'utf8')).slice(1);
+    const back = await duck.json<{ name: string; price: string }>(
+      `SELECT name, price FROM read_csv(${sqlString(join(pkg.dir, 'acme_daily-analytic_2026-11-20.csv'))}, delim = ';', decimal_separator = ',', header = true,
+         columns = {'ord': 'INTEGER', 'name': 'VARCHAR', 'price': 'DECIMAL(12,2)'}) ORDER BY ord`,
+    );
+    expect(back.map((row) => row.name)).toEqual([`'=HYPERLINK("http://evil.example/x","click")`, "'+55 11", "'-2+3", "'@SUM(A1)", "'\ttab", "'\rcr", 'São Paulo = SP']);
+    for (const row of back) expect(row.name).not.toMatch(/^[=+\-@\t\r]/);
+    expect(csvText).toContain(';-5,00\n'); // a negative number is a number, never prefixed
+    const json = JSON.parse(await readFile(join(pkg.dir, 'acme_daily-analytic_2026-11-20.json'), 'utf8')) as { name: string }[];
+    expect(json[0]!.name).toBe('=HYPERLINK("http://evil.example/x","click")');
+    const parquet = await duck.json<{ name: string }>(`SELECT name FROM read_parquet(${sqlString(join(pkg.dir, 'acme_daily-analytic_2026-11-20.parquet'))}) ORDER BY ord`);
+    expect(parquet[4]!.name).toBe('\ttab');
+    expect(pkg.manifest.csv_formula_escaping).toMatchObject({ prefix: "'", triggers: ['=', '+', '-', '@', '\t', '\r'] });
+    const onlyParquet = await renderPackage({
+      duck, source: attack, dir: join(home, 'formula-parquet'), partner: 'acme', report: 'daily-analytic', period: '2026-11-20',
+      formats: ['parquet'], columns: attackColumns, csv: brazil, summary: {}, now: new Date('2026-11-21T09:00:00Z'),
+    });
+    expect(onlyParquet.manifest.csv_formula_escaping).toBeUndefined();
+  });
+
   it('refuses a delimiter that cannot separate fields', async () => {
     await expect(render('bad', { csv: { delimiter: '"', decimal_mark: ',', bom: true } })).rejects.toBeInstanceOf(ConfigError);
     expect(existsSync(join(home, 'bad'))).toBe(false);
