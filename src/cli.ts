@@ -201,13 +201,15 @@ export function buildProgram(): Command {
   program
     .command('secrets')
     .description('Manage secrets in the OS keychain (service "dataprod", account "<partner>/<name>").')
-    .addArgument(new Command().createArgument('<action>', 'set, get, delete or list').choices(['set', 'get', 'delete', 'list']))
+    .addArgument(new Command().createArgument('<action>', 'set, get, delete, list or rotate-key').choices(['set', 'get', 'delete', 'list', 'rotate-key']))
     .argument('[name]', 'secret name, e.g. sftp-private-key, api-password, pseudonym-key')
     .argument('[value]', 'value for set (default: piped stdin, else a masked prompt; avoid: it stays in shell history)')
     .option('--partner <name>', 'partner the secret belongs to', 'ouchhungry')
     .option('--from-file <file>', 'read the value from a file (private keys)')
     .option('--reveal', 'get: print the value instead of hiding it')
+    .option('--yes', 'rotate-key: replace an existing pseudonymization key (every customer_key and order_key changes)')
     .addHelpText('after', example(`
+      dataprod secrets rotate-key --partner ouchhungry                 # creates the pseudonymization key once
       dataprod secrets set --partner ouchhungry sftp-private-key --from-file ~/.ssh/ouchhungry_ed25519
       dataprod secrets set --partner ouchhungry api-password          # prompts, input hidden
       pass show ouchhungry/api | dataprod secrets set --partner ouchhungry api-password
@@ -215,8 +217,8 @@ export function buildProgram(): Command {
       dataprod secrets list --partner ouchhungry
     `))
     .action(dispatch('secrets', (options, action, name, value) => {
-      if (action !== 'list' && !name) throw new UsageError(`secrets ${action} needs a NAME`, { hint: `e.g. dataprod secrets ${action} --partner ${options.partner} api-password` });
-      return { ...options, action, name, value, fromFile: options.fromFile ? resolve(options.fromFile) : undefined, reveal: Boolean(options.reveal), readPiped: readPipedStdin };
+      if (action !== 'list' && action !== 'rotate-key' && !name) throw new UsageError(`secrets ${action} needs a NAME`, { hint: `e.g. dataprod secrets ${action} --partner ${options.partner} api-password` });
+      return { ...options, action, name, value, fromFile: options.fromFile ? resolve(options.fromFile) : undefined, reveal: Boolean(options.reveal), readPiped: readPipedStdin, yes: Boolean(options.yes) };
     }));
 
   program

@@ -47,7 +47,7 @@ switch (input.stage) {
     const { buildReports } = await import('../reports/build-reports.js');
     const { readPartnerConfig } = await import('../partners/config.js');
     const { config } = readPartnerConfig(input.home, 'ouchhungry');
-    const result = await buildReports({ home: input.home, config, date: input.day, month: input.day.slice(0, 7), reports: ['daily-analytic', 'monthly-by-city'], secret: 'benchmark-pseudonym-key' });
+    const result = await buildReports({ home: input.home, config, date: input.day, month: input.day.slice(0, 7), reports: ['daily-analytic', 'monthly-by-city'], secret: 'benchmark-pseudonym-key-0123456789abcdefghijklmnopqrstuvwxyz' });
     rows = result.reports.reduce((sum, report) => sum + report.rows, 0);
     detail = Object.fromEntries(result.reports.map((report) => [report.report, { rows: report.rows, ...report.timings }]));
     break;

@@ -429,6 +429,16 @@ export async function init(options: InitOptions, context: CommandContext): Promi
     if (!found) missing.push({ name, command: `dataprod secrets set --partner ${partner} ${name}` });
   }
 
+  // The pseudonymization key is made here or by `secrets rotate-key`, never by a build;
+  // a partner that already received reports keeps (or restores) the key it has.
+  const keyName = parsePartnerConfig(text, file).privacy.pseudonymization_secret;
+  const { resolvePseudonymKey, rotatePseudonymKey } = await import('../secrets/pseudonym-key.js');
+  const keyProblem = await resolvePseudonymKey({ partner, name: keyName, home: context.home }).then(() => null, (error: unknown) => error as ConfigError);
+  if (keyProblem && /has no pseudonymization key yet/.test(keyProblem.message)) {
+    const created = await rotatePseudonymKey({ partner, name: keyName, home: context.home, runId: context.runId, now: context.now });
+    notes.push(`created the pseudonymization key in ${created.path} (key id ${created.key_id}): back it up`);
+  } else if (keyProblem) notes.push(`pseudonymization key: ${keyProblem.message} (${keyProblem.hint})`);
+
   const lines = [`${base === file ? 'updated' : 'wrote'} ${file}${base && base !== file ? ` (starting from ${base})` : ''}`];
   if (configured.length) lines.push(`configured: ${configured.join(', ')}`);
   if (stored.length) lines.push(`stored in the OS keychain: ${stored.join(', ')}`);

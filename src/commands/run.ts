@@ -151,6 +151,15 @@ export async function run(options: RunOptions, context: CommandContext): Promise
       logger.info(`sandbox: SFTP ${sandbox.sftp.host}:${sandbox.sftp.port}, API ${sandbox.api.url}, SMTP ${sandbox.smtp.host}:${sandbox.smtp.port}`);
     }
     const connectorContext: ConnectorContext = { partner: config.partner, home, logger, secret: secretSource(config, sandbox), signal: abort.signal };
+    // Before any work: a missing or weak key is exit 78, and a build never makes one up.
+    const { resolvePseudonymKey } = await import('../secrets/pseudonym-key.js');
+    const pseudonymKey = await resolvePseudonymKey({
+      partner: config.partner,
+      name: config.privacy.pseudonymization_secret,
+      home,
+      sandbox: Boolean(options.sandbox),
+      onCreate: (path) => logger.info(`sandbox: created its own pseudonymization key at ${path} (used only for sandbox runs)`),
+    });
 
     const due = await planRun({ config, now, days: options.days, month: options.month, isMonthlyDone: (period) => isMonthlyDone(home, config, period) });
     state.record.periods = due.map((item) => item.period);
@@ -173,7 +182,7 @@ export async function run(options: RunOptions, context: CommandContext): Promise
       const { moveBlockedPackage, tidyOutbox } = await import('../quality/blocked-packages.js');
       const tidied = await tidyOutbox(home);
       if (tidied.moved.length) logger.warn(`moved ${tidied.moved.length} unfinished package folder(s) of interrupted runs out of the outbox to ${tidied.moved.join(', ')}`);
-      await stage('build', async (update) => void (state.built = await buildDue(home, config, due, update, context)), () => ({ steps: buildSteps(state.built) }));
+      await stage('build', async (update) => void (state.built = await buildDue(home, config, due, pseudonymKey.key, update, context)), () => ({ steps: buildSteps(state.built) }));
       state.record.reports = state.built.map((built) => reportRecord(built, 'built'));
 
       const gates = await stage('gates', () => applyGates(home, config, state, days, options, context), () => ({ inputs: packageFiles() }));
@@ -309,13 +318,13 @@ async function cleanStaleDays(home: string, days: string[], update: (detail: str
   return { tables, days: stale };
 }
 
-async function buildDue(home: string, config: PartnerConfig, due: DueReport[], update: (detail: string) => void, context: CommandContext): Promise<Built[]> {
+async function buildDue(home: string, config: PartnerConfig, due: DueReport[], secret: string, update: (detail: string) => void, context: CommandContext): Promise<Built[]> {
   const { buildReports } = await import('../reports/build-reports.js');
   const built: Built[] = [];
   for (const item of due) {
     update(`${item.report} ${item.period}`);
     const period = item.report === 'daily-analytic' ? { date: item.period } : { month: item.period };
-    const result = await buildReports({ home, config, reports: [item.report], ...period, logger: context.logger, now: context.now });
+    const result = await buildReports({ home, config, reports: [item.report], ...period, secret, logger: context.logger, now: context.now });
     built.push(...result.reports);
   }
   return built;
@@ -400,6 +409,13 @@ async function deliverAll(home: string, config: PartnerConfig, state: RunState, 
         const key = { partner: config.partner, report: built.report, period: built.period, destination: destination.name };
         const base = { destination: destination.name, type: destination.type, report: built.report, period: built.period };
         const previous = options.force ? null : await ledger.isDelivered(home, key, manifest);
+        const beforeRotation = options.force || previous ? null : await ledger.deliveredBeforeRotation(home, key);
+        if (beforeRotation) {
+          const { delivery, rotation } = beforeRotation;
+          state.record.deliveries.push({ ...base, status: 'skipped', files: 0, bytes: 0, retries: 0, location: delivery.location, detail: `delivered by run ${delivery.run_id} before the key rotation of ${rotation.at.slice(0, 10)}` });
+          logger.info(`${destination.name}: ${built.report}/${built.period} was delivered before the pseudonymization key was rotated (${rotation.at.slice(0, 10)}); not resent under new keys (--force resends)`);
+          continue;
+        }
         if (previous) {
           state.record.deliveries.push({ ...base, status: 'skipped', files: 0, bytes: 0, retries: 0, location: previous.location, detail: `already delivered by run ${previous.run_id}` });
           logger.info(`${destination.name}: ${built.report}/${built.period} already delivered with the same content; skipped (--force resends)`);

@@ -47,7 +47,7 @@ describe('dataprod secrets', () => {
       { name: 'sftp-passphrase', usedBy: ['destination partner-sftp: key passphrase'], needed: true },
       { name: 'api-token', usedBy: ['destination partner-api (disabled): API token'], needed: false },
       { name: 'smtp-password', usedBy: ['notifications mail: SMTP password of mailer'], needed: true },
-      { name: 'acme-pseudonyms', usedBy: ['privacy: pseudonymization key (generated on first build when absent)'], needed: true },
+      { name: 'acme-pseudonyms', usedBy: ['privacy: pseudonymization key (created by dataprod secrets rotate-key or init, never by a build)'], needed: true },
     ]);
   });
 

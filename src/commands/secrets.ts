@@ -1,14 +1,14 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { ConfigError, UsageError } from '../errors.js';
-import { generatedSecretPath } from '../lake/layout.js';
 import { readPartnerConfig, type PartnerConfig } from '../partners/config.js';
 import { KEYCHAIN_SERVICE, deleteSecret, findSecret, listKeychainSecrets, resolveSecret, secretEnvName, storeSecret, type SecretSource } from '../secrets/index.js';
+import { pseudonymKeyFile, rotatePseudonymKey } from '../secrets/pseudonym-key.js';
 import type { CommandContext, CommandResult } from './context.js';
 
 export interface SecretsOptions {
-  /** set, get, delete or list. */
-  action: 'set' | 'get' | 'delete' | 'list';
+  /** set, get, delete, list, or rotate-key (a new pseudonymization key). */
+  action: 'set' | 'get' | 'delete' | 'list' | 'rotate-key';
   /** Partner the secret belongs to. */
   partner: string;
   /** Secret name (all actions but list). */
@@ -25,6 +25,8 @@ export interface SecretsOptions {
   noKeychain?: boolean;
   /** Environment for the fallbacks (tests); process.env by default. */
   env?: NodeJS.ProcessEnv;
+  /** rotate-key: confirm replacing a key the partner's reports were made with. */
+  yes?: boolean;
   /** Asks for a value with masked input; tests pass their own. Default: @inquirer/prompts password on stderr. */
   ask?: (message: string) => Promise<string>;
   /** set: reads a value piped on standard input (undefined when stdin is a terminal); cli.ts passes it. */
@@ -66,7 +68,7 @@ export function listSecretReferences(config: PartnerConfig): SecretReference[] {
   }
   const channel = config.notifications.channel;
   if (channel?.type === 'email' && channel.username) add(channel.password_secret, `notifications ${channel.name}${channel.enabled ? '' : ' (disabled)'}: SMTP password of ${channel.username}`, channel.enabled);
-  add(config.privacy.pseudonymization_secret, 'privacy: pseudonymization key (generated on first build when absent)', true);
+  add(config.privacy.pseudonymization_secret, 'privacy: pseudonymization key (created by dataprod secrets rotate-key or init, never by a build)', true);
   return [...references.values()];
 }
 
@@ -183,11 +185,11 @@ async function listSecrets(options: SecretsOptions, context: CommandContext): Pr
     }
     let source: string | null = found?.source ?? null;
     if (!found && reference.name === config.privacy.pseudonymization_secret) {
-      const generated = generatedSecretPath(context.home, partner, reference.name);
-      if (existsSync(generated)) {
-        source = 'generated-file';
-        where = `the generated file ${generated}`;
-      } else where = 'not set: generated on the first build (or set it to share pseudonyms across hosts)';
+      const file = pseudonymKeyFile(context.home, partner, reference.name);
+      if (existsSync(file)) {
+        source = 'file';
+        where = `the file ${file}`;
+      } else where = `not set: create it once with dataprod secrets rotate-key --partner ${partner}, and back it up`;
     }
     rows.push({ name: reference.name, used_by: reference.usedBy, needed: reference.needed, set: source !== null, source, where });
   }
@@ -200,12 +202,34 @@ async function listSecrets(options: SecretsOptions, context: CommandContext): Pr
     for (const use of row.used_by) lines.push(`${''.padEnd(width)}       used by ${use}`);
   }
   if (others.length) lines.push(`also in the keychain, not referenced by the configuration: ${others.join(', ')}`);
-  const missing = rows.filter((row) => !row.set && row.needed && row.source === null && row.name !== config.privacy.pseudonymization_secret);
+  const missing = rows.filter((row) => !row.set && row.needed && row.source === null);
   if (missing.length) lines.push(`missing for enabled destinations: ${missing.map((row) => row.name).join(', ')} (variables: ${missing.map((row) => secretEnvName(partner, row.name)).join(', ')})`);
   return { data: { partner, secrets: rows, unreferenced_keychain_entries: others }, text: lines.join('\n') };
 }
 
-/** `dataprod secrets set|get|delete|list`: secrets in the OS keychain, and where each one is found. */
+/** `secrets rotate-key`: a new random pseudonymization key, its date recorded in the ledger. */
+async function rotateKey(options: SecretsOptions, context: CommandContext): Promise<CommandResult> {
+  const { partner } = options;
+  const { config } = readPartnerConfig(context.home, partner, options.config);
+  const rotated = await rotatePseudonymKey({
+    partner,
+    name: config.privacy.pseudonymization_secret,
+    home: context.home,
+    env: options.env,
+    noKeychain: options.noKeychain,
+    yes: options.yes,
+    runId: context.runId,
+    now: context.now,
+  });
+  const lines = [
+    `${rotated.previous_key_id ? 'rotated' : 'created'} the pseudonymization key of partner ${partner} in ${rotated.path} (mode 600; key id ${rotated.key_id}${rotated.previous_key_id ? `, replacing ${rotated.previous_key_id}` : ''})`,
+    'back it up: without it the partner\'s pseudonyms cannot be reproduced, and runs stop with exit 78 until it is restored',
+  ];
+  if (rotated.previous_key_id) lines.push(`periods delivered before ${rotated.at.slice(0, 10)} are not resent under the new key (--force on run resends)`);
+  return { data: { partner, ...rotated }, text: lines.join('\n') };
+}
+
+/** `dataprod secrets set|get|delete|list|rotate-key`: secrets in the OS keychain, and where each one is found. */
 export async function secrets(options: SecretsOptions, context: CommandContext): Promise<CommandResult> {
   switch (options.action) {
     case 'set':
@@ -216,7 +240,9 @@ export async function secrets(options: SecretsOptions, context: CommandContext):
       return removeSecret(options, checkName(options.name, 'delete', options.partner));
     case 'list':
       return listSecrets(options, context);
+    case 'rotate-key':
+      return rotateKey(options, context);
     default:
-      throw new UsageError(`unknown secrets action ${String(options.action)}`, { hint: 'use set, get, delete or list' });
+      throw new UsageError(`unknown secrets action ${String(options.action)}`, { hint: 'use set, get, delete, list or rotate-key' });
   }
 }

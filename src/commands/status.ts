@@ -64,7 +64,7 @@ function formatAge(hours: number | null): string {
 async function lastSuccess(home: string, config: PartnerConfig, report: ReportName, runs: RunRecord[]): Promise<ReportStatus['last_success']> {
   const hasDestinations = config.destinations.some((destination) => destination.enabled && (!destination.reports || destination.reports.includes(report)));
   const entry = await lastDelivered(home, config.partner, report, undefined, { includeBuilt: !hasDestinations });
-  let best: ReportStatus['last_success'] = entry ? { at: entry.at, period: entry.period, run_id: entry.run_id, kind: entry.kind } : null;
+  let best: ReportStatus['last_success'] = entry ? { at: entry.at, period: entry.period, run_id: entry.run_id, kind: entry.kind as 'delivered' | 'built' } : null;
   const accepted = new Set(hasDestinations ? ['delivered'] : ['delivered', 'built']);
   for (const run of runs) {
     if (!run.finished_at) continue;

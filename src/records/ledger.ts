@@ -20,7 +20,8 @@ export interface LedgerKey {
  * the monthly catch-up, queries.
  */
 export interface LedgerEntry extends LedgerKey {
-  kind: 'delivered' | 'built';
+  /** `key-rotated`: the pseudonymization key was replaced at `at` (report, period and destination `-`). */
+  kind: 'delivered' | 'built' | 'key-rotated';
   /** ISO time it was recorded. */
   at: string;
   run_id: string;
@@ -34,6 +35,9 @@ export interface LedgerEntry extends LedgerKey {
   location?: string;
   /** True when sent with --force although already delivered. */
   forced?: boolean;
+  /** key-rotated: public ids of the new and the replaced key (never the keys). */
+  key_id?: string;
+  previous_key_id?: string | null;
 }
 
 /** The destination name used for `built` markers. */
@@ -137,11 +141,49 @@ export async function lastDelivered(home: string, partner: string, report: strin
   const entries = await readLedger(home, partner);
   for (let index = entries.length - 1; index >= 0; index--) {
     const entry = entries[index]!;
-    if (entry.report !== report) continue;
+    if (entry.report !== report || entry.kind === 'key-rotated') continue;
     if (period !== undefined && entry.period !== period) continue;
     if (options.destination !== undefined && entry.destination !== options.destination) continue;
     if (entry.kind === 'built' && !options.includeBuilt) continue;
     return entry;
   }
   return null;
+}
+
+/** Records that the partner's pseudonymization key was replaced (`dataprod secrets rotate-key`). */
+export async function recordKeyRotation(home: string, partner: string, rotation: { at: string; runId: string; keyId: string; previousKeyId: string | null }): Promise<LedgerEntry> {
+  const entry: LedgerEntry = {
+    kind: 'key-rotated',
+    partner,
+    report: BUILT_MARKER,
+    period: BUILT_MARKER,
+    destination: BUILT_MARKER,
+    at: rotation.at,
+    run_id: rotation.runId,
+    content_sha256: '',
+    rows: 0,
+    files: [],
+    bytes: 0,
+    retries: 0,
+    key_id: rotation.keyId,
+    previous_key_id: rotation.previousKeyId,
+  };
+  await appendJsonLine(ledgerPath(home, partner), entry);
+  return entry;
+}
+
+/**
+ * The delivery of this report period to this destination made before the latest key
+ * rotation, when nothing was delivered there since: a rebuild under the new key differs
+ * byte for byte (every order_key and customer_key changed) but is the same sales, so the
+ * runner treats it as delivered instead of sending the partner duplicates.
+ */
+export async function deliveredBeforeRotation(home: string, key: LedgerKey): Promise<{ delivery: LedgerEntry; rotation: LedgerEntry } | null> {
+  const entries = await readLedger(home, key.partner);
+  const last = (match: (entry: LedgerEntry) => boolean) => [...entries].reverse().find(match);
+  const rotation = last((entry) => entry.kind === 'key-rotated');
+  if (!rotation) return null;
+  const delivery = last((entry) => entry.kind === 'delivered' && sameKey(entry, key));
+  if (!delivery || delivery.at >= rotation.at) return null;
+  return { delivery, rotation };
 }

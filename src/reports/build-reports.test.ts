@@ -132,20 +132,20 @@ describe('buildReports', () => {
     expect(siblings.filter((name) => name.startsWith('.'))).toEqual([]);
   });
 
-  it('creates the pseudonymization key once when none is stored, and reuses it', async () => {
+  it('observation 2: never creates a pseudonymization key: none stored is 78 before any work, and nothing is written', async () => {
     const previous = process.env.DATAPROD_NO_KEYCHAIN;
     process.env.DATAPROD_NO_KEYCHAIN = '1';
     const local = await makeTempHome('dataprod-build-key-');
     try {
       await writeGoldenSilver(local.home, { from: '2026-11-20', to: '2026-11-20' });
-      const build = () => buildReports({ home: local.home, config: goldenPartnerConfig(), date: '2026-11-20', reports: ['daily-analytic'], now });
-      const keys = async () => {
-        const result = await build();
-        return withDuck((duck) => duck.json(`SELECT order_key, customer_key FROM read_parquet(${sqlString(result.reports[0]!.gold)})`));
-      };
-      const first = await keys();
-      expect(existsSync(metaDir(local.home, 'secrets', 'ouchhungry-pseudonym-key'))).toBe(true);
-      expect(await keys()).toEqual(first);
+      const error = await buildReports({ home: local.home, config: goldenPartnerConfig(), date: '2026-11-20', reports: ['daily-analytic'], now }).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).exitCode).toBe(78);
+      expect((error as ConfigError).hint).toContain('dataprod secrets rotate-key --partner ouchhungry');
+      expect(existsSync(metaDir(local.home, 'secrets', 'ouchhungry-pseudonym-key'))).toBe(false);
+      expect(existsSync(join(local.home, 'gold'))).toBe(false);
+      const weak = await buildReports({ home: local.home, config: goldenPartnerConfig(), date: '2026-11-20', reports: ['daily-analytic'], secret: 'abcd', now }).catch((caught: unknown) => caught);
+      expect((weak as ConfigError).exitCode).toBe(78);
     } finally {
       if (previous === undefined) delete process.env.DATAPROD_NO_KEYCHAIN;
       else process.env.DATAPROD_NO_KEYCHAIN = previous;

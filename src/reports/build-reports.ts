@@ -9,7 +9,7 @@ import { goldFile, outboxDir, reportsSpillDir } from '../lake/layout.js';
 import { registerSecretValue, silentLogger } from '../log.js';
 import type { PartnerConfig, ReportName } from '../partners/config.js';
 import { renderPackage, type RenderFormat } from '../render/index.js';
-import { resolveOrCreateSecret } from '../secrets/index.js';
+import { checkPseudonymKey, resolvePseudonymKey } from '../secrets/pseudonym-key.js';
 import { dailyAnalytic } from './daily-analytic/index.js';
 import { monthlyByCity } from './monthly-by-city/index.js';
 import { registerPseudonymFunction } from './pseudonym.js';
@@ -46,7 +46,7 @@ export interface BuildReportsOptions {
   logger?: Logger;
   /** The clock: default periods and generated_at. */
   now?: Date;
-  /** Pseudonymization key; default: resolveOrCreateSecret(partner, privacy.pseudonymization_secret). */
+  /** Pseudonymization key (checked); default: resolvePseudonymKey, which never creates one. */
   secret?: string;
 }
 
@@ -128,12 +128,11 @@ export async function buildReports(options: BuildReportsOptions): Promise<BuildR
     logger.info(`nothing to build for ${config.partner}: no enabled report matches`);
     return { partner: config.partner, reports: [] };
   }
+  // Checked wherever it came from: an HMAC under a short key maps back to every id by brute force.
   const secret =
-    options.secret ??
-    (await resolveOrCreateSecret(config.partner, config.privacy.pseudonymization_secret, home, {
-      onCreate: (path) =>
-        logger.warn(`created the pseudonymization key for ${config.partner} at ${path}: keep it (or store it with dataprod secrets set); losing it changes every order_key and customer_key`),
-    }));
+    options.secret !== undefined
+      ? checkPseudonymKey(options.secret, 'the key given to buildReports', config.partner)
+      : (await resolvePseudonymKey({ partner: config.partner, name: config.privacy.pseudonymization_secret, home })).key;
   // A key handed in directly (tests, a caller that resolved it) is masked in logs like any other.
   registerSecretValue(secret);
   // DuckDB spills large sorts and joins here; it creates only the last path component.

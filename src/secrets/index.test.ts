@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeTempHome } from '../../test/helpers.js';
 import { ConfigError } from '../errors.js';
 import { redact } from '../log.js';
-import { findSecret, loadDotEnv, resolveOrCreateSecret, resolveSecret, secretEnvName } from './index.js';
+import { findSecret, loadDotEnv, resolveSecret, secretEnvName } from './index.js';
 
 describe('secret lookup without a keychain', () => {
   let dir: string;
@@ -69,13 +69,6 @@ describe('secret lookup without a keychain', () => {
   it('every value found is registered for redaction', async () => {
     await findSecret('acme', 'token', { env: { DATAPROD_ACME_TOKEN: 'tok-3f9a1c2b7d' }, noKeychain: true });
     expect(redact('Authorization: Bearer tok-3f9a1c2b7d')).toBe('Authorization: Bearer ***');
-  });
-
-  it('the pseudonymization key is generated once, owner-only, and reused', async () => {
-    const first = await resolveOrCreateSecret('acme', 'pseudonym-key', dir, { env: {}, noKeychain: true });
-    const second = await resolveOrCreateSecret('acme', 'pseudonym-key', dir, { env: {}, noKeychain: true });
-    expect(second).toBe(first);
-    expect(first.length).toBeGreaterThanOrEqual(43);
   });
 
   it('.env: loaded without overriding, and a file others can read gets a warning', async () => {

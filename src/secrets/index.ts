@@ -3,8 +3,6 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parse as parseDotEnv, populate as populateEnv } from 'dotenv';
 import { ConfigError } from '../errors.js';
-import { writeFileAtomic } from '../lake/atomic.js';
-import { generatedSecretPath } from '../lake/layout.js';
 import { registerSecretValue } from '../log.js';
 
 /** Keychain service name; the account is `<partner>/<name>`. */
@@ -234,31 +232,4 @@ export async function listKeychainSecrets(): Promise<string[]> {
   } catch {
     return [];
   }
-}
-
-/**
- * Resolves a key the tool can create for itself (the pseudonymization key): when no
- * place has it, a random 256-bit key is generated once and kept owner-only under
- * <home>/_meta/secrets/, so pseudonyms stay stable across runs on this home. A warning
- * says so: a partner's keys change if that file is lost.
- */
-export async function resolveOrCreateSecret(
-  partner: string,
-  name: string,
-  home: string,
-  options: SecretLookupOptions & { onCreate?: (path: string) => void } = {},
-): Promise<string> {
-  const found = await findSecret(partner, name, options);
-  if (found) return found.value;
-  const path = generatedSecretPath(home, partner, name);
-  if (existsSync(path)) {
-    const value = readProtectedFile(path, `${path}`);
-    registerSecretValue(value);
-    return value;
-  }
-  const value = randomBytes(32).toString('base64url');
-  await writeFileAtomic(path, value, 0o600);
-  registerSecretValue(value);
-  options.onCreate?.(path);
-  return value;
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { addDays, businessDate, previousMonth, yesterday } from '../../src/dates.js';
@@ -70,6 +70,7 @@ describe('dataprod run (cron mode, embedded defaults)', { timeout: 300_000 }, ()
   it("builds yesterday's daily report and last month's monthly report into the outbox, and records the run", async () => {
     await generate(`${lastMonth}-01`, addDays(`${businessDate(now).slice(0, 7)}-01`, -1));
     await generate(day);
+    expect((await runCli(home, ['secrets', 'rotate-key', '--partner', 'ouchhungry'])).code).toBe(0);
     const result = await runCli(home, ['run', '--partner', 'ouchhungry']);
     expect(result.code, result.stderr).toBe(0);
 
@@ -136,7 +137,7 @@ describe('dataprod run --sandbox', { timeout: 180_000 }, () => {
     expect(mailFiles()).toHaveLength(1);
 
     // The secrets the run used never reach a log, a record, an output or a delivered file.
-    const secretFiles = ['sandbox/keys/api-password', 'sandbox/keys/api-token', 'sandbox/keys/smtp-password', 'sandbox/keys/client_ed25519'];
+    const secretFiles = ['sandbox/keys/api-password', 'sandbox/keys/api-token', 'sandbox/keys/smtp-password', 'sandbox/keys/client_ed25519', 'sandbox/keys/ouchhungry-pseudonym-key'];
     const secrets = secretFiles
       .flatMap((file) => readFileSync(join(home, file), 'utf8').split('\n'))
       .concat(listFiles(join(home, '_meta', 'secrets')).map((file) => readFileSync(join(home, '_meta', 'secrets', file), 'utf8')))
@@ -149,6 +150,14 @@ describe('dataprod run --sandbox', { timeout: 180_000 }, () => {
       for (const secret of secrets) expect(content.includes(secret), `${file} contains a secret`).toBe(false);
     }
     for (const output of [first.stdout, first.stderr, second.stdout, second.stderr]) for (const secret of secrets) expect(output.includes(secret)).toBe(false);
+
+    // Observation 2: the key lost after a delivery is exit 78 before any work; no new key, nothing resent.
+    rmSync(join(home, 'sandbox', 'keys', 'ouchhungry-pseudonym-key'));
+    const lost = await runCli(home, ['run', '--partner', 'ouchhungry', '--sandbox', '--date', day, '--force', '--yes']);
+    expect(lost.code, lost.stderr).toBe(78);
+    expect(lost.stderr).toMatch(/pseudonymization key .* is missing/);
+    expect(existsSync(join(home, 'sandbox', 'keys', 'ouchhungry-pseudonym-key'))).toBe(false);
+    expect(apiRequests()).toHaveLength(requests.length);
   });
 });
 
@@ -235,6 +244,7 @@ describe('quality gates', { timeout: 180_000 }, () => {
     const weekBefore = addDays(day, -7);
     await generate(weekBefore);
     await generate(day);
+    expect((await runCli(home, ['secrets', 'rotate-key', '--partner', 'ouchhungry'])).code).toBe(0);
     const baseline = await runCli(home, ['run', '--partner', 'ouchhungry', '--config', configFile, '--date', weekBefore]);
     expect(baseline.code, baseline.stderr).toBe(0);
 

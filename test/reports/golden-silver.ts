@@ -13,7 +13,7 @@ export const GOLDEN_FROM = '2026-10-01';
 export const GOLDEN_TO = '2026-11-30';
 
 /** The pseudonymization key the expected outputs were computed with (see fixtures/golden/README.md). */
-export const GOLDEN_SECRET = 'golden-test-key';
+export const GOLDEN_SECRET = 'golden-test-key-0123456789abcdefghijklmnopqrstuvwxyz';
 
 /** The partner configuration of the golden tests: OuchHungry with k = 5 and every format. */
 export const GOLDEN_PARTNER_YAML = `partner: ouchhungry

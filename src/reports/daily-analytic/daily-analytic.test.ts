@@ -68,7 +68,7 @@ describe('daily-analytic', () => {
     const again = await keysOf((await buildDaily('2026-11-20')).gold);
     expect(again).toEqual(a);
 
-    const other = await keysOf((await buildDaily('2026-11-20', { secret: 'another-partner-key' })).gold);
+    const other = await keysOf((await buildDaily('2026-11-20', { secret: 'another-partner-key-9876543210zyxwvutsrqponmlkjihgfedcba' })).gold);
     for (let index = 0; index < a.length; index++) {
       expect(other[index]!.order_key).not.toBe(a[index]!.order_key);
       expect(other[index]!.customer_key).not.toBe(a[index]!.customer_key);
