@@ -14,6 +14,7 @@ const now = new Date();
 const day = yesterday(now);
 const lastMonth = previousMonth(businessDate(now).slice(0, 7));
 const small = ['--customers', '800', '--transactions-per-day', '300'];
+const TEST_KEY = 'q3X9vJ0b2kYw7LrT5nEe1uHc8sPa4zMd6gFo0iQyWtU';
 
 let home: string;
 let cleanup: () => Promise<void>;
@@ -273,10 +274,20 @@ describe('bad input: one clear line and the documented exit code', () => {
     [['generate', '--dirty-rate', '2'], 64, /dirty-rate/],
     [['test-connection', 'sftp', '--partner', 'ouchhungry'], 78, /disabled|init/],
   ])('dataprod %j exits %i', async (args, code, message) => {
-    const result = await runCli(home, args as string[]);
+    const result = await runCli(home, args as string[], { env: { DATAPROD_OUCHHUNGRY_PSEUDONYM_KEY: TEST_KEY } });
     expect(result.code, result.stderr).toBe(code);
     expect(result.stderr + result.stdout).toMatch(message as RegExp);
     expect(result.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('observation 1: a missing, empty or 4-character pseudonymization key is 78 before any work', async () => {
+    for (const env of [{}, { DATAPROD_OUCHHUNGRY_PSEUDONYM_KEY: 'abcd' }, { DATAPROD_OUCHHUNGRY_PSEUDONYM_KEY: '  ' }]) {
+      const result = await runCli(home, ['run', '--partner', 'ouchhungry', '--date', day], { env });
+      expect(result.code, result.stderr).toBe(78);
+      expectOneLineError(result.stderr);
+      expect(result.stderr).toMatch(/pseudonymization key/);
+      expect(existsSync(join(home, 'bronze'))).toBe(false);
+    }
   });
 
   it('rejects an export missing required columns with exit 65 and keeps nothing of it', async () => {
