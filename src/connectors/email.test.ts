@@ -46,7 +46,13 @@ function decoded(eml: string): string {
 
 function headerOf(eml: string, name: string): string {
   const head = eml.split(/\r?\n\r?\n/)[0]!.replace(/\r?\n[ \t]+/g, ' ');
-  return new RegExp(`^${name}: (.*)$`, 'im').exec(head)?.[1] ?? '';
+  const raw = new RegExp(`^${name}: (.*)$`, 'im').exec(head)?.[1] ?? '';
+  // RFC 2047 encoded words (a subject with "·" or accents), adjacent ones joined.
+  return raw.replace(/\?=\s+=\?/g, '?==?').replace(/=\?UTF-8\?([QB])\?([^?]*)\?=/gi, (_match, kind: string, text: string) =>
+    kind.toUpperCase() === 'B'
+      ? Buffer.from(text, 'base64').toString('utf8')
+      : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_hex, code: string) => String.fromCharCode(parseInt(code, 16))), 'latin1').toString('utf8'),
+  );
 }
 
 describe('email connector against the sandbox SMTP server', () => {
@@ -82,14 +88,14 @@ describe('email connector against the sandbox SMTP server', () => {
 
     const [eml] = await messages(root);
     expect(eml).toBeDefined();
-    expect(headerOf(eml!, 'Subject')).toBe('OuchHungry: daily-analytic 2026-11-20 is ready');
+    expect(headerOf(eml!, 'Subject')).toBe('OuchHungry · dados de 20/11/2026 atualizados');
     expect(headerOf(eml!, 'To')).toBe('analytics@ouchhungry.example.com');
     expect(headerOf(eml!, 'From')).toBe('dataprod@aiqfome.example.com');
     expect(eml).toContain('multipart/alternative');
     const body = decoded(eml!);
     expect(body).toContain(pkg.manifest.files[0]!.sha256);
     expect(body).toContain('sftp://127.0.0.1:2222/inbound/daily-analytic/2026-11-20/');
-    expect(body).toContain(`Revenue: R$ ${String(pkg.manifest.summary.revenue).replace('.', ',')}`);
+    expect(body).toContain(`Receita: R$ ${String(pkg.manifest.summary.revenue).replace('.', ',')}`);
     // Aggregates only: no order or customer key, no row of data.
     expect(body).not.toMatch(/o0000\d\d|c0000\d\d|Maring/);
     expect(eml).not.toContain(PASSWORD);
@@ -152,7 +158,7 @@ describe('email connector against the sandbox SMTP server', () => {
     const withAttachments = { ...config, notifications: { ...config.notifications, channel: options(smtp.port, { attachments: true, attachment_max_bytes: pkg.manifest.files[0]!.bytes }) } };
     const message = buildUpdateEmail({ config: withAttachments, packages: [pkg], receipts: [], runId: 'run-6' });
     expect(message.attachments?.map((attachment) => attachment.filename)).toEqual([pkg.manifest.files[0]!.name]);
-    expect(message.text).toContain(`Not attached (over the size limit): ${pkg.manifest.files[1]!.name}`);
+    expect(message.text).toContain(`Não anexados (acima do limite de tamanho): ${pkg.manifest.files[1]!.name}`);
     const receipt = await createEmailConnector(options(smtp.port, { attachments: true }), context(home)).notify!(message);
     expect(receipt.files.map((file) => file.sha256)).toEqual([pkg.manifest.files[0]!.sha256]);
     // The same message through a channel with attachments off goes without them.

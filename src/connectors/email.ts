@@ -133,7 +133,10 @@ class EmailConnector implements Connector {
             subject: message.subject,
             text: message.text,
             html: message.html,
-            attachments: attachments.map((attachment) => ({ filename: attachment.filename, path: attachment.path })),
+            attachments: [
+              ...(message.inline ?? []).map((image) => ({ filename: image.filename, content: image.content, contentType: image.contentType, cid: image.cid, contentDisposition: 'inline' as const })),
+              ...attachments.map((attachment) => ({ filename: attachment.filename, path: attachment.path })),
+            ],
             headers: { 'X-Dataprod-Kind': message.kind },
           })) as { messageId?: string; messageSize?: number; accepted?: unknown[]; rejected?: unknown[] };
         } catch (error) {

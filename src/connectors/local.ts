@@ -248,12 +248,32 @@ function renderEml(message: Notification, from: string): string {
     '',
     message.text,
     `--${boundary}`,
-    'Content-Type: text/html; charset=utf-8',
-    'Content-Transfer-Encoding: 8bit',
-    '',
-    message.html,
+    ...htmlPart(message, boundary),
     `--${boundary}--`,
     '',
   ];
   return lines.join('\r\n');
+}
+
+/** The HTML part; with inline images (charts) a multipart/related holding the HTML and each image by Content-ID. */
+function htmlPart(message: Notification, boundary: string): string[] {
+  const html = ['Content-Type: text/html; charset=utf-8', 'Content-Transfer-Encoding: 8bit', '', message.html];
+  if (!message.inline?.length) return html;
+  const related = `${boundary}-related`;
+  return [
+    `Content-Type: multipart/related; boundary="${related}"`,
+    '',
+    `--${related}`,
+    ...html,
+    ...message.inline.flatMap((image) => [
+      `--${related}`,
+      `Content-Type: ${image.contentType}; name="${image.filename}"`,
+      'Content-Transfer-Encoding: base64',
+      `Content-ID: <${image.cid}>`,
+      `Content-Disposition: inline; filename="${image.filename}"`,
+      '',
+      ...(image.content.toString('base64').match(/.{1,76}/g) ?? []),
+    ]),
+    `--${related}--`,
+  ];
 }

@@ -49,6 +49,8 @@ export interface Notification {
   text: string;
   html: string;
   attachments?: { filename: string; path: string }[];
+  /** Images shown in the HTML part (`<img src="cid:...">`): charts; always sent, never counted as attachments. */
+  inline?: { cid: string; filename: string; contentType: string; content: Buffer }[];
 }
 
 /** Everything a connector gets from the runner besides its own options. */

@@ -1,85 +1,81 @@
-import { describe, expect, it } from 'vitest';
-import type { DeliveryReceipt } from '../connectors/types.js';
-import type { OutboxPackage } from '../render/package.js';
-import { readPartnerConfig } from '../partners/config.js';
-import { formatBytes, formatInteger, formatMoney } from './format.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTempHome } from '../../test/helpers.js';
+import type { DeliveryReceipt, OutboxPackage } from '../connectors/types.js';
+import { buildReports } from '../reports/build-reports.js';
+import { GOLDEN_SECRET, goldenPartnerConfig, writeGoldenSilver } from '../reports/golden-silver.js';
 import { buildUpdateEmail } from './update-email.js';
 
-const config = readPartnerConfig('/nonexistent-home', 'ouchhungry').config;
+let home: string;
+let cleanup: () => Promise<void>;
+let daily: OutboxPackage;
+let monthly: OutboxPackage;
+const config = { ...goldenPartnerConfig(), notifications: { ...goldenPartnerConfig().notifications, partner_recipients: ['analytics@ouchhungry.example.com'] } };
 
-function pkg(report: string, period: string, summary: Record<string, number | string | null>): OutboxPackage {
-  const stem = `ouchhungry_${report}_${period}`;
-  return {
-    dir: `/home/x/outbox/ouchhungry/${report}/${period}`,
-    manifest: {
-      partner: 'ouchhungry',
-      report,
-      period,
-      rows: 1234,
-      files: [
-        { name: `${stem}.csv`, bytes: 120_345, sha256: 'a'.repeat(64), format: 'csv', rows: 1234 },
-        { name: `${stem}.parquet`, bytes: 45_000, sha256: 'b'.repeat(64), format: 'parquet', rows: 1234 },
-      ],
-      columns: [],
-      summary,
-      generated_at: '2026-11-21T09:30:00Z',
-      tool_version: '0.1.0',
-    },
-  };
+beforeAll(async () => {
+  ({ home, cleanup } = await makeTempHome('dataprod-update-email-'));
+  await writeGoldenSilver(home);
+  const built = await buildReports({ home, config, date: '2026-11-20', month: '2026-11', secret: GOLDEN_SECRET, now: new Date('2026-12-01T12:00:00Z') });
+  [daily, monthly] = built.reports.map((report) => report.outbox) as [OutboxPackage, OutboxPackage];
+});
+afterAll(async () => cleanup());
+
+function receipt(pkg: OutboxPackage, destination: string, type: string, location: string): DeliveryReceipt {
+  return { destination, type, location, files: pkg.manifest.files, bytes: 1, retries: 0 };
 }
 
-describe('buildUpdateEmail', () => {
-  const daily = pkg('daily-analytic', '2026-11-20', { units: 2345, revenue: '12345.60' });
-  const monthly = pkg('monthly-by-city', '2026-10', { units: 70000, revenue: '1234567.89', cells_merged: 3, cells_suppressed: 1 });
-  const receipts: DeliveryReceipt[] = [
-    { destination: 'partner-sftp', type: 'sftp', location: 'sftp://sftp.example.com/inbound/daily-analytic/2026-11-20/', files: daily.manifest.files, bytes: 1, retries: 0 },
-    { destination: 'partner-sftp', type: 'sftp', location: 'sftp://sftp.example.com/inbound/monthly-by-city/2026-10/', files: monthly.manifest.files, bytes: 1, retries: 0 },
-    {
-      destination: 'partner-api',
-      type: 'api',
-      location: 'https://api.example.com/v1/reports/daily-analytic/rows',
-      files: [{ name: 'ouchhungry_daily-analytic_2026-11-20.batch-0001-of-0002.json', bytes: 1, sha256: 'c'.repeat(64) }],
-      bytes: 1,
-      retries: 0,
-    },
-  ];
+const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
 
-  it('one package: subject with partner, report and period; totals, files and destinations', () => {
-    const message = buildUpdateEmail({ config, packages: [daily], receipts: receipts.slice(0, 1), runId: 'run-9' });
+describe('buildUpdateEmail', () => {
+  it('one package: pt-BR subject, headline figures with change, inline PNG charts, where it went, checksums', () => {
+    const message = buildUpdateEmail({ config, packages: [daily], receipts: [receipt(daily, 'partner-sftp', 'sftp', 'sftp://sftp.example.com/inbound/daily-analytic/2026-11-20/')], runId: 'run-9' });
     expect(message.kind).toBe('update');
     expect(message.to).toEqual(['analytics@ouchhungry.example.com']);
-    expect(message.subject).toBe('OuchHungry: daily-analytic 2026-11-20 is ready');
-    expect(message.text).toContain('  Period: 2026-11-20\n  Rows: 1.234\n  Units: 2.345\n  Revenue: R$ 12.345,60');
-    expect(message.text).toContain(`    ouchhungry_daily-analytic_2026-11-20.csv  120.3 kB (120.345 bytes)  SHA-256 ${'a'.repeat(64)}`);
-    expect(message.text).toContain('    partner-sftp (sftp): sftp://sftp.example.com/inbound/daily-analytic/2026-11-20/');
-    expect(message.text).toContain('Run run-9');
-    expect(message.html).toContain('R$ 12.345,60');
-    expect(message.attachments).toBeUndefined();
+    expect(message.subject).toBe('OuchHungry · dados de 20/11/2026 atualizados');
+    expect(message.text).toContain('Olá, equipe OuchHungry');
+    expect(message.text).toContain('RELATÓRIO DIÁRIO ANALÍTICO — 20/11/2026');
+    expect(message.text).toMatch(/Receita: R\$ \d{1,3}(\.\d{3})*,\d{2}/);
+    expect(message.text).toContain('O que mudou');
+    expect(message.text).toContain('partner-sftp (sftp): entregue em sftp://sftp.example.com/inbound/daily-analytic/2026-11-20/');
+    expect(message.text).toMatch(/insights\.html {2}\d+(,\d)? kB {2}[0-9a-f]{64}/);
+    expect(message.text).not.toMatch(/\d\.\d kB/);
+    expect(message.inline!.length).toBeGreaterThanOrEqual(2);
+    expect(message.inline!.length).toBeLessThanOrEqual(3);
+    for (const image of message.inline!) {
+      expect(image.contentType).toBe('image/png');
+      expect(image.content.subarray(0, 4)).toEqual(PNG);
+      expect(message.html).toContain(`src="cid:${image.cid}"`);
+    }
+    for (const file of daily.manifest.files) expect(message.html).toContain(file.sha256);
+    expect(message.html).toContain('<html lang="pt-BR">');
   });
 
-  it('several packages: each lists only the destinations that carried it', () => {
-    const message = buildUpdateEmail({ config, packages: [daily, monthly], receipts, runId: 'run-9' });
-    expect(message.subject).toBe('OuchHungry: daily-analytic 2026-11-20, monthly-by-city 2026-10 are ready');
-    const [, dailyPart, monthlyPart] = message.text.split(/\n(?=daily-analytic, |monthly-by-city, )/);
-    expect(dailyPart).toContain('partner-api (api)');
-    expect(dailyPart).toContain('inbound/daily-analytic/2026-11-20/');
-    expect(dailyPart).not.toContain('monthly-by-city/2026-10');
-    expect(monthlyPart).not.toContain('partner-api');
-    expect(monthlyPart).toContain('Cells merged for privacy: 3');
-    expect(monthlyPart).not.toContain('withheld');
-    expect(monthlyPart).toContain('Revenue: R$ 1.234.567,89');
+  it('two packages, one e-mail: both periods in the subject, the privacy merge in one sentence, a failed destination named', () => {
+    const message = buildUpdateEmail({
+      config,
+      packages: [daily, monthly],
+      receipts: [receipt(daily, 'partner-sftp', 'sftp', 'sftp://h/inbound/daily-analytic/2026-11-20/'), receipt(monthly, 'partner-sftp', 'sftp', 'sftp://h/inbound/monthly-by-city/2026-11/')],
+      failures: [{ destination: 'partner-api', type: 'api', report: 'daily-analytic', period: '2026-11-20', reason: 'connection refused' }],
+      runId: 'run-9',
+    });
+    expect(message.subject).toBe('OuchHungry · dados de 20/11/2026 e novembro de 2026 atualizados');
+    expect(message.text).toContain('RELATÓRIO MENSAL POR CIDADE — NOVEMBRO DE 2026');
+    expect(message.text).toContain('partner-api (api): NÃO recebeu os arquivos — connection refused');
+    const merged = monthly.manifest.summary.cells_merged;
+    expect(message.text).toContain(`pelo menos 5 clientes: ${merged} combinações de cidade e produto`);
+    expect(message.html).toContain('NÃO recebeu');
+    expect(message.inline!.length).toBe(3);
+    // Aggregates only: no customer or order of the golden data.
+    expect(`${message.text}${message.html}`).not.toMatch(/CU-0\d\d|TX-\d{4}|@example\.org/);
   });
-});
 
-describe('formatting', () => {
-  it('money is formatted digit by digit from decimal strings', () => {
-    expect(formatMoney('0.5')).toBe('R$ 0,50');
-    expect(formatMoney('1234567.89')).toBe('R$ 1.234.567,89');
-    expect(formatMoney('-12.30')).toBe('-R$ 12,30');
-    expect(formatMoney(12.3)).toBe('R$ 12,30');
-    expect(formatMoney(null)).toBe('-');
-    expect(formatInteger(1234567)).toBe('1.234.567');
-    expect(formatBytes(999)).toBe('999 bytes');
-    expect(formatBytes(1_500_000)).toBe('1.5 MB (1.500.000 bytes)');
+  it('sandbox messages say so; an English partner reads English', () => {
+    const sandbox = buildUpdateEmail({ config, packages: [daily], receipts: [], runId: 'run-1', sandbox: true });
+    expect(sandbox.subject).toBe('[sandbox] OuchHungry · dados de 20/11/2026 atualizados');
+    expect(sandbox.text.startsWith('[sandbox]')).toBe(true);
+    expect(sandbox.text).toContain('Nenhum destino confirmou');
+    const english = buildUpdateEmail({ config: { ...config, locale: 'en' }, packages: [monthly], receipts: [], runId: 'run-1' });
+    expect(english.subject).toBe('OuchHungry · data for November 2026 updated');
+    expect(english.text).toContain('What changed');
+    expect(english.text).toMatch(/Revenue: R\$\d{1,3}(,\d{3})*\.\d{2}/);
   });
 });

@@ -5,6 +5,7 @@ import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { destinationOptions, emailOptions, localOptions } from '../connectors/options.js';
 import { ConfigError } from '../errors.js';
+import { DEFAULT_LOCALE, partnerLocales } from '../notify/locale.js';
 import { PARQUET_COMPRESSIONS } from '../render/parquet.js';
 import { describeUnknownKey, findUnknownKeys } from './unknown-keys.js';
 
@@ -19,6 +20,8 @@ export const partnerConfigSchema = z
     partner: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
     /** Name shown in e-mails and reports. */
     display_name: z.string().min(1),
+    /** Language and formats of everything the partner reads (e-mail, insights, dictionary). */
+    locale: z.enum(partnerLocales).default(DEFAULT_LOCALE),
     /** Which products are the partner's: by brand (and optionally manufacturer). */
     products: z.object({
       brands: z.array(z.string().min(1)).min(1),

@@ -155,7 +155,7 @@ function bump(counts: XlsxValueCounts, column: string, value: string): void {
  */
 export async function scanFileForPii(duck: DuckSession, path: string, format = extname(path).slice(1).toLowerCase()): Promise<FileScan> {
   if (format === 'xlsx') return scanXlsxValueCounts(duck, path, await readXlsxValueCounts(path));
-  if (format === 'txt' || format === 'md') return { file: path, format, scanned: true, findings: await scanValuesForPii(duck, wholeFileSql(path)) };
+  if (format === 'txt' || format === 'md' || format === 'html') return { file: path, format, scanned: true, findings: await scanValuesForPii(duck, wholeFileSql(path)) };
   const relation = fileRelation(path, format);
   if (!relation) return { file: path, format, scanned: false, findings: {} };
   try {

@@ -38,6 +38,11 @@ export interface RenderPackageOptions {
   now: Date;
   /** When given, receives each format's own milliseconds of rendering (benchmarks). */
   timings?: Map<RenderFormat, number>;
+  /**
+   * Writes the package's documents (insights, data dictionary) into the temporary
+   * directory and returns their manifest entries; they are listed after the data files.
+   */
+  documents?: (dir: string) => Promise<PackageFile[]>;
 }
 
 /** `<partner>_<report>_<period>.<ext>`: the name a partner sees. */
@@ -103,6 +108,7 @@ export async function renderPackage(options: RenderPackageOptions): Promise<Outb
     ]);
     for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
     const files = formats.map((format) => results.get(format)).filter((file): file is PackageFile => file !== undefined);
+    if (options.documents) files.push(...(await options.documents(tmp)));
     const manifest: PackageManifest = {
       partner: options.partner,
       report: options.report,

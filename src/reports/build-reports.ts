@@ -173,6 +173,14 @@ async function buildOne(
   const settings = config.reports[definition.name]!;
   const queried = Date.now();
   const formatTimings = new Map<RenderFormat, number>();
+  const summary = {
+    rows,
+    units: reconciliation.gold_units,
+    revenue: reconciliation.gold_revenue,
+    ...output.summary,
+    ...reconciliation,
+  };
+  const { writePackageDocuments } = await import('../notify/insights/index.js');
   const outbox = await renderPackage({
     duck,
     source: gold,
@@ -184,15 +192,10 @@ async function buildOne(
     columns: definition.columns,
     csv: config.render.csv,
     parquetCompression: config.render.parquet.compression,
-    summary: {
-      rows,
-      units: reconciliation.gold_units,
-      revenue: reconciliation.gold_revenue,
-      ...output.summary,
-      ...reconciliation,
-    },
+    summary,
     now: options.now,
     timings: formatTimings,
+    documents: (dir) => writePackageDocuments(dir, { duck, home, config, report: definition.name, period, gold, columns: definition.columns, summary }),
   });
   const ms = Date.now() - started;
   const timings = { query_ms: queried - started, render_ms: Date.now() - queried, formats: Object.fromEntries([...formatTimings].map(([format, took]) => [format, Math.round(took)])) };

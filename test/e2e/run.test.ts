@@ -30,6 +30,17 @@ function sha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
+/** The Subject header with RFC 2047 encoded words decoded. */
+function decodedSubject(eml: string): string {
+  const head = eml.split(/\r?\n\r?\n/)[0]!.replace(/\r?\n[ \t]+/g, ' ');
+  const raw = /^Subject: (.*)$/im.exec(head)?.[1] ?? '';
+  return raw.replace(/\?=\s+=\?/g, '?==?').replace(/=\?UTF-8\?([QB])\?([^?]*)\?=/gi, (_match, kind: string, text: string) =>
+    kind.toUpperCase() === 'B'
+      ? Buffer.from(text, 'base64').toString('utf8')
+      : Buffer.from(text.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_hex, code: string) => String.fromCharCode(parseInt(code, 16))), 'latin1').toString('utf8'),
+  );
+}
+
 function mailFiles(): string[] {
   return listFiles(join(home, 'sandbox', 'mail')).filter((name) => name.endsWith('.eml'));
 }
@@ -129,7 +140,13 @@ describe('dataprod run --sandbox', { timeout: 180_000 }, () => {
     expect(mails).toHaveLength(1);
     const mail = readFileSync(join(home, 'sandbox', 'mail', mails[0]!), 'utf8');
     expect(mail).toMatch(/^To: analytics@ouchhungry\.example\.com/m);
-    expect(mail).toMatch(new RegExp(`^Subject: .*daily-analytic.*${day}`, 'm'));
+    // One e-mail in pt-BR with the charts inline (cid: images), and insights in every package.
+    expect(decodedSubject(mail)).toContain(`OuchHungry · dados de ${day.split('-').reverse().join('/')} atualizados`);
+    expect(mail).toMatch(/Content-Type: image\/png/);
+    expect(mail).toMatch(/Content-ID: <units-trend-0@dataprod>/);
+    const manifest = JSON.parse(readFileSync(join(home, 'outbox', 'ouchhungry', 'daily-analytic', day, 'manifest.json'), 'utf8')) as { files: { name: string }[] };
+    expect(manifest.files.map((file) => file.name)).toEqual(expect.arrayContaining(['insights.json', 'insights.html', 'dictionary.json']));
+    for (const name of ['insights.json', 'insights.html', 'dictionary.json']) expect(existsSync(join(home, 'sandbox', 'sftp', 'inbound', 'daily-analytic', day, name))).toBe(true);
 
     const second = await runCli(home, ['run', '--partner', 'ouchhungry', '--sandbox', '--date', day]);
     expect(second.code, second.stderr).toBe(0);
