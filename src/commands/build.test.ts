@@ -73,6 +73,6 @@ describe('dataprod build', () => {
     const file = join(home, 'other.yaml');
     await writeFile(file, GOLDEN_PARTNER_YAML.replace('formats: [csv, parquet, json, xlsx]', 'formats: [json]'));
     const result = await build({ partner: 'ouchhungry', date: '2026-11-20', config: file }, context());
-    expect(result.data.reports[0]!.outbox.manifest.files.map((f) => f.format)).toEqual(['json']);
+    expect(result.data.reports[0]!.outbox.manifest.files.map((f) => f.format)).toEqual(['json', 'insights', 'html', 'dictionary']);
   });
 });

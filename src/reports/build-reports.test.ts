@@ -126,7 +126,7 @@ describe('buildReports', () => {
     await writeFile(join(daily.outbox.dir, 'stale.csv'), 'old');
     const config = parsePartnerConfig(GOLDEN_PARTNER_YAML.replace('formats: [csv, parquet, json, xlsx]', 'formats: [csv]'), 'test.yaml');
     const second = await buildReports({ home, config, date: '2026-11-20', reports: ['daily-analytic'], secret: GOLDEN_SECRET, now });
-    expect((await readdir(second.reports[0]!.outbox.dir)).sort()).toEqual(['SHA256SUMS', 'manifest.json', 'ouchhungry_daily-analytic_2026-11-20.csv']);
+    expect((await readdir(second.reports[0]!.outbox.dir)).sort()).toEqual(['SHA256SUMS', 'dictionary.json', 'insights.html', 'insights.json', 'manifest.json', 'ouchhungry_daily-analytic_2026-11-20.csv']);
     expect(existsSync(second.reports[0]!.gold)).toBe(true);
     const siblings = await readdir(join(home, 'outbox', 'ouchhungry', 'daily-analytic'));
     expect(siblings.filter((name) => name.startsWith('.'))).toEqual([]);

@@ -90,7 +90,7 @@ describe('dataprod run (cron mode, embedded defaults)', { timeout: 300_000 }, ()
       const dir = join(home, 'outbox', 'ouchhungry', report, period);
       const manifest = readJson(join(dir, 'manifest.json'));
       expect(manifest.report).toBe(report);
-      expect(manifest.files.map((file: { format: string }) => file.format).sort()).toEqual(['csv', 'json', 'parquet', 'xlsx']);
+      expect(manifest.files.map((file: { format: string }) => file.format).sort()).toEqual(['csv', 'dictionary', 'html', 'insights', 'json', 'parquet', 'xlsx']);
       for (const file of manifest.files) expect(sha256(join(dir, file.name))).toBe(file.sha256);
       expect(existsSync(join(home, 'gold', 'ouchhungry', report, period, 'data.parquet'))).toBe(true);
     }

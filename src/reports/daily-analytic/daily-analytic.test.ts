@@ -105,7 +105,7 @@ describe('daily-analytic', () => {
     const built = await buildDaily('2026-11-01');
     expect(built.rows).toBe(0);
     expect(built.outbox.manifest.rows).toBe(0);
-    expect(built.outbox.manifest.files.map((file) => file.rows)).toEqual([0, 0, 0, 0]);
+    expect(built.outbox.manifest.files.map((file) => file.rows)).toEqual([0, 0, 0, 0, 0, 0, 0]);
     expect(await readCsv(built.outbox.dir, 'ouchhungry_daily-analytic_2026-11-01.csv')).toBe(`${CONTRACT.join(';')}\n`);
     expect(JSON.parse(await readFile(join(built.outbox.dir, 'ouchhungry_daily-analytic_2026-11-01.json'), 'utf8'))).toEqual([]);
   });
