@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTempHome } from '../../test/helpers.js';
-import type { DeliveryReceipt, OutboxPackage } from '../connectors/types.js';
+import type { DeliveryReceipt } from '../connectors/types.js';
+import type { OutboxPackage } from '../render/package.js';
 import { buildReports } from '../reports/build-reports.js';
-import { GOLDEN_SECRET, goldenPartnerConfig, writeGoldenSilver } from '../reports/golden-silver.js';
+import { GOLDEN_SECRET, goldenPartnerConfig, writeGoldenSilver } from '../../test/reports/golden-silver.js';
 import { buildUpdateEmail } from './update-email.js';
 
 let home: string;

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PackageFile } from '../../connectors/types.js';
+import type { PackageFile } from '../../render/package.js';
 import type { DuckSession } from '../../lake/duckdb.js';
 import type { PartnerConfig, ReportName } from '../../partners/config.js';
 import { hashFile } from '../../render/manifest.js';

@@ -6,7 +6,7 @@ import { sqlString, withDuck } from '../../lake/duckdb.js';
 import { silverTableDir } from '../../lake/layout.js';
 import { parseSha256Sums } from '../../render/index.js';
 import { buildReports, type BuiltReport } from '../../reports/build-reports.js';
-import { GOLDEN_SECRET, goldenPartnerConfig, writeGoldenSilver } from '../../reports/golden-silver.js';
+import { GOLDEN_SECRET, goldenPartnerConfig, writeGoldenSilver } from '../../../test/reports/golden-silver.js';
 import { comparisonPeriods, trendPeriods } from './compute.js';
 import type { InsightsDocument } from './index.js';
 

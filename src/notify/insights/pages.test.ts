@@ -4,9 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { OVERFLOW_PROBE, chromiumMissing, openBrowser } from '../../../test/browser.js';
 import { makeTempHome } from '../../../test/helpers.js';
-import type { OutboxPackage } from '../../connectors/types.js';
+import type { OutboxPackage } from '../../render/package.js';
 import { buildReports } from '../../reports/build-reports.js';
-import { GOLDEN_SECRET, goldenPartnerConfig, writeGoldenSilver } from '../../reports/golden-silver.js';
+import { GOLDEN_SECRET, goldenPartnerConfig, writeGoldenSilver } from '../../../test/reports/golden-silver.js';
 import { buildUpdateEmail } from '../update-email.js';
 
 /**
